@@ -111,7 +111,9 @@ def parse_step(value: timedelta | str) -> timedelta:
             f"resolution must be a timedelta, a string such as '5m', or None; got {value!r}"
         )
     if step not in _BAND_BY_STEP:
-        raise ValueError(f"resolution {format_step(step)} is not a step Scout serves; use one of {valid}")
+        raise ValueError(
+            f"resolution {format_step(step)} is not a step Scout serves; use one of {valid}"
+        )
     return step
 
 

@@ -1,0 +1,155 @@
+"""The exception tree of scout_async.
+
+    ScoutError
+    ├── APIStatusError            the server answered with an error status (HTTP or envelope)
+    │   ├── AuthenticationError   401, 403 (Scout answers a wrong key with 403)
+    │   ├── NotFoundError         404
+    │   ├── InvalidRequestError   400, 422
+    │   ├── RateLimitError        429, carries ``retry_after``
+    │   └── ServerError           5xx (and 408)
+    ├── APIConnectionError        the request never got an answer
+    │   └── APITimeoutError       ... because it timed out
+    ├── ConfigurationError        bad client settings (also a ValueError), before any request
+    ├── ResponseFormatError       non-JSON, missing envelope, unexpected shape
+    └── StepMismatchError         a series came back at another step than the plan asked for
+
+Every message names the method and the path, never a header, a URL query or the API key.
+Errors raised by a streamed series carry ``resume_from``: the series is complete up to it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "RateLimitError",
+    "ResponseFormatError",
+    "ScoutError",
+    "ServerError",
+    "StepMismatchError",
+]
+
+
+class ScoutError(Exception):
+    """Root of every error scout_async raises on purpose.
+
+    ``method`` and ``path`` name the request (the path never includes the query string).
+    ``resume_from`` is set on errors that interrupt a streamed series: every point before it was
+    delivered, and a new call starting there continues the series.
+    """
+
+    def __init__(self, message: str, *, method: str | None = None, path: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+        self.resume_from: datetime | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.path}: " if self.method and self.path else ""
+        resume = ""
+        if self.resume_from is not None:
+            resume = (
+                f" (series complete before {self.resume_from:%Y-%m-%dT%H:%M:%SZ}; resume there)"
+            )
+        return f"{where}{self.message}{resume}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+class APIStatusError(ScoutError):
+    """The server answered, with an error status in the HTTP status line or in the envelope."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        method: str | None = None,
+        path: str | None = None,
+        server_message: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.status_code = status_code
+        self.server_message = server_message
+
+
+class AuthenticationError(APIStatusError):
+    """401 or 403: the API key is missing, wrong or lacks access (Scout says 403)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such app, metric, endpoint, job, trace, ..."""
+
+
+class InvalidRequestError(APIStatusError):
+    """400 or 422: the server refused the parameters (Scout: "Invalid timeframe parameters")."""
+
+
+class RateLimitError(APIStatusError):
+    """429, after the retries ran out; ``retry_after`` is the server's wait in seconds, if given."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 429,
+        method: str | None = None,
+        path: str | None = None,
+        server_message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            status_code=status_code,
+            method=method,
+            path=path,
+            server_message=server_message,
+        )
+        self.retry_after = retry_after
+
+
+class ServerError(APIStatusError):
+    """5xx (or 408) after the retries ran out."""
+
+
+class APIConnectionError(ScoutError):
+    """The request got no answer: connection refused, reset or dropped mid-response."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write or pool)."""
+
+
+class ResponseFormatError(ScoutError):
+    """The answer was not what Scout sends: not JSON, no envelope, or results of another shape."""
+
+
+class StepMismatchError(ScoutError):
+    """A series came back at another step than the one planned; never mixed in silently."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected: timedelta,
+        actual: timedelta | None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.expected = expected
+        self.actual = actual
+
+
+class ConfigurationError(ScoutError, ValueError):
+    """The client was set up wrong (no API key, a bad base URL, auth mode or limit); raised at
+    construction, before any request."""

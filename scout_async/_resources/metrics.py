@@ -1,0 +1,107 @@
+"""``client.metrics``: an app's metric series over any window, at one step."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from .._models import Point, Series
+from .._planner import Chunk, plan_range
+from .._series import SeriesReader
+from .._transport import Transport
+from ._shape import field
+from ._validate import check_id, check_name, path_segment
+
+if TYPE_CHECKING:
+    from .._client import ScoutClient
+
+__all__ = ["APP_METRICS", "Metrics"]
+
+APP_METRICS = (
+    "apdex",
+    "response_time",
+    "response_time_95th",
+    "errors",
+    "throughput",
+    "queue_time",
+)
+
+
+class Metrics:
+    def __init__(self, transport: Transport, client: ScoutClient) -> None:
+        self._transport = transport
+        self._client = client
+
+    async def list(self, app_id: int) -> builtins.list[str]:
+        """The metric names an app offers.
+
+        >>> await client.metrics.list(101)
+        ['apdex', 'response_time', ...]
+        """
+        path = f"/apps/{check_id(app_id)}/metrics"
+        results = await self._transport.get(path)
+        names = field(results, "availableMetrics", builtins.list, path)
+        return [str(name) for name in names]
+
+    async def get(
+        self,
+        app_id: int,
+        metric: str,
+        *,
+        start: datetime,
+        end: datetime,
+        resolution: timedelta | str | None = None,
+    ) -> Series:
+        """The series of ``metric`` over ``[start, end)``, any length, at one step.
+
+        ``resolution=None``: up to 14 days, one request at the step Scout picks; longer, 2 h.
+        ``resolution="1m"`` (or a ``timedelta``): the finest data at that documented step, in as
+        many requests as it takes.
+
+        >>> series = await client.metrics.get(101, "response_time", start=t0, end=t1)
+        >>> series.step, series.points[0]
+        """
+        reader, chunks = self._reader(app_id, metric, start, end, resolution)
+        points, summary = await reader.collect()
+        return Series(
+            app_id=app_id, metric=metric, step=chunks[0].step, points=points, summary=summary
+        )
+
+    def stream(
+        self,
+        app_id: int,
+        metric: str,
+        *,
+        start: datetime,
+        end: datetime,
+        resolution: timedelta | str | None = None,
+    ) -> AsyncIterator[Point]:
+        """The points of ``get``'s series as they arrive, in order, with bounded memory.
+
+        Arguments are checked now, before any request.
+
+        >>> async for point in client.metrics.stream(101, "throughput", start=t0, end=t1):
+        ...     write(point)
+        """
+        reader, _ = self._reader(app_id, metric, start, end, resolution)
+        self._client._require_open()
+        return reader.stream(self._client._spawn)
+
+    def _reader(
+        self,
+        app_id: int,
+        metric: str,
+        start: datetime,
+        end: datetime,
+        resolution: timedelta | str | None,
+    ) -> tuple[SeriesReader, builtins.list[Chunk]]:
+        check_id(app_id)
+        check_name(metric, APP_METRICS, "metric")
+        chunks = plan_range(start, end, resolution)
+        path = f"/apps/{app_id}/metrics/{path_segment(metric)}"
+        reader = SeriesReader(
+            self._transport, path, metric, chunks, window=self._client.max_concurrency
+        )
+        return reader, chunks

@@ -1,0 +1,257 @@
+"""The only module that talks HTTP: auth, the envelope, retries, the client-wide limits.
+
+One ``Transport`` per ``ScoutClient``. It knows no endpoint: resources hand it a path and
+parameters and get ``results`` back, or a typed error after bounded retries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+import attrs
+import httpx
+
+from ._constants import (
+    AUTH_HEADER,
+    AUTH_MODES,
+    AUTH_QUERY_PARAM,
+    LOGGER_NAME,
+    MAX_RETRY_AFTER,
+)
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    RateLimitError,
+    ScoutError,
+)
+from ._protocol import backoff_delay, decode_envelope, is_retryable_status, parse_retry_after
+from ._redact import Secret, redacting_logs
+from ._version import __version__
+
+__all__ = ["Transport", "TransportStats"]
+
+logger = logging.getLogger(LOGGER_NAME)
+
+USER_AGENT = f"scout-async/{__version__}"
+
+
+# Indirections so tests can run retries and pauses on a virtual clock.
+def _now() -> float:
+    return anyio.current_time()
+
+
+async def _sleep(seconds: float) -> None:
+    await anyio.sleep(seconds)
+
+
+@attrs.define
+class TransportStats:
+    """Counters of one client's traffic (read them for progress; never reset behind your back)."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    rate_limit_wait: float = 0.0
+    in_flight: int = 0
+    peak_in_flight: int = 0
+
+
+class Transport:
+    def __init__(
+        self,
+        *,
+        api_key: Secret,
+        base_url: str,
+        auth: str,
+        timeout: httpx.Timeout,
+        max_retries: int,
+        max_concurrency: int,
+        http_client: httpx.AsyncClient | None,
+        rate_limit: float | None = None,
+        max_retry_after: float = MAX_RETRY_AFTER,
+        rng: random.Random | None = None,
+    ) -> None:
+        if auth not in AUTH_MODES:
+            raise ValueError(
+                f"auth must be one of {', '.join(map(repr, AUTH_MODES))}; got {auth!r}"
+            )
+        self._key = api_key
+        self._base_url = base_url.rstrip("/")
+        self._auth = auth
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._max_retry_after = max_retry_after
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
+            ),
+        )
+        self.limiter = anyio.CapacityLimiter(max_concurrency)
+        self._rng = rng or random.Random()
+        # Client-wide pause after a 429: a rate limit is about the key, not one request.
+        self._resume_at = 0.0
+        # Client-wide pacing for ``rate_limit`` (requests per second): the next free start time.
+        self._interval = 1.0 / rate_limit if rate_limit else 0.0
+        self._next_start = 0.0
+        self.stats = TransportStats()
+        self._closed = False
+        self._log_guard = redacting_logs(api_key)
+        self._log_guard.__enter__()
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def auth(self) -> str:
+        return self._auth
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._owns_http:
+                await self._http.aclose()
+        finally:
+            self._log_guard.__exit__(None, None, None)
+
+    def _build_request(self, path: str, params: Mapping[str, str] | None) -> httpx.Request:
+        query = dict(params or {})
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        content: bytes | None = None
+        key = self._key.reveal()
+        if self._auth == "header":
+            headers[AUTH_HEADER] = key
+        elif self._auth == "query":
+            query[AUTH_QUERY_PARAM] = key
+        else:
+            content = json.dumps({"key": key}).encode()
+            headers["Content-Type"] = "application/json"
+        return self._http.build_request(
+            "GET",
+            self._base_url + path,
+            params=query,
+            headers=headers,
+            content=content,
+            timeout=self._timeout,
+        )
+
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        """GET ``path`` (relative to the base URL) and return the envelope's ``results``.
+
+        Retries connection errors, timeouts, 408, 429 and 5xx up to ``max_retries`` times; the
+        concurrency limit is held per attempt, never across the sleep between attempts.
+        """
+        if self._closed:
+            raise RuntimeError("this ScoutClient is closed; open a new one")
+        retry = 0
+        while True:
+            await self._wait_for_turn()
+            try:
+                async with self.limiter:
+                    return await self._attempt(path, params, retry)
+            except (APIConnectionError, APIStatusError) as exc:
+                error = self._key.scrub_exception(exc)
+                if retry >= self._max_retries or not _retryable(error):
+                    raise error from exc.__cause__
+                delay = backoff_delay(retry, rng=self._rng)
+                if isinstance(error, RateLimitError):
+                    self.stats.rate_limited += 1
+                    if error.retry_after is not None:
+                        if error.retry_after > self._max_retry_after:
+                            raise error from exc.__cause__
+                        delay = max(delay, error.retry_after)
+                    self._pause_everyone(delay)
+                retry += 1
+                self.stats.retries += 1
+                logger.info(
+                    "GET %s failed (%s); retry %d of %d in %.2fs",
+                    path,
+                    _short(error),
+                    retry,
+                    self._max_retries,
+                    delay,
+                )
+                await _sleep(delay)
+
+    async def _attempt(self, path: str, params: Mapping[str, str] | None, retry: int) -> Any:
+        request = self._build_request(path, params)
+        stats = self.stats
+        stats.requests += 1
+        stats.in_flight += 1
+        stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
+        try:
+            try:
+                response = await self._http.send(request, stream=True)
+                try:
+                    content = await response.aread()
+                finally:
+                    await response.aclose()
+            except httpx.TimeoutException as exc:
+                raise APITimeoutError(
+                    f"timed out ({type(exc).__name__})", method="GET", path=path
+                ) from exc
+            except httpx.TransportError as exc:
+                raise APIConnectionError(
+                    f"connection failed ({type(exc).__name__}: {exc})", method="GET", path=path
+                ) from exc
+        finally:
+            stats.in_flight -= 1
+        logger.debug(
+            "GET %s -> %d (attempt %d, %d bytes)",
+            path,
+            response.status_code,
+            retry + 1,
+            len(content),
+        )
+        return decode_envelope(
+            response.status_code,
+            content,
+            method="GET",
+            path=path,
+            http_reason=response.reason_phrase,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+
+    async def _wait_for_turn(self) -> None:
+        # The pause can be extended by another task's 429 while we sleep: check again after.
+        while True:
+            wait = self._resume_at - _now()
+            if wait <= 0:
+                break
+            self.stats.rate_limit_wait += wait
+            await _sleep(wait)
+        if self._interval:
+            now = _now()
+            start = max(now, self._next_start)
+            self._next_start = start + self._interval
+            if start > now:
+                await _sleep(start - now)
+
+    def _pause_everyone(self, delay: float) -> None:
+        self._resume_at = max(self._resume_at, _now() + delay)
+
+
+def _retryable(error: ScoutError) -> bool:
+    if isinstance(error, APIConnectionError):
+        return True
+    return isinstance(error, APIStatusError) and is_retryable_status(error.status_code)
+
+
+def _short(error: ScoutError) -> str:
+    if isinstance(error, APIStatusError):
+        return f"{error.status_code}"
+    return type(error).__name__

@@ -1,0 +1,311 @@
+"""The transport through the public client: auth on the wire, statuses, retries, envelope."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import httpx
+import pytest
+import respx
+
+import scout_async
+from scout_async import _protocol
+
+from .conftest import BASE_URL, SECRET, VirtualClock, envelope, fixture_json
+
+APPS = envelope({"apps": [{"id": 101, "name": "Shop", "last_reported_at": "2026-02-12T19:00:00Z"}]})
+
+
+@pytest.mark.parametrize("auth", ["header", "query", "body"])
+async def test_each_auth_mode_on_the_wire(auth: str, clock: VirtualClock) -> None:
+    with respx.mock(assert_all_called=True) as router:
+        route = router.get(f"{BASE_URL}/apps").respond(json=APPS)
+        async with scout_async.ScoutClient(api_key=SECRET, base_url=BASE_URL, auth=auth) as c:
+            await c.apps.list()
+    request = route.calls.last.request
+    assert request.method == "GET"
+    assert request.headers["user-agent"] == f"scout-async/{scout_async.__version__}"
+    assert (request.headers.get("X-SCOUT-API") == SECRET) is (auth == "header")
+    assert (request.url.params.get("key") == SECRET) is (auth == "query")
+    body = json.loads(request.content) if request.content else None
+    assert (body == {"key": SECRET}) is (auth == "body")
+
+
+STATUS_ERRORS = [
+    (400, scout_async.InvalidRequestError),
+    (401, scout_async.AuthenticationError),
+    (403, scout_async.AuthenticationError),
+    (404, scout_async.NotFoundError),
+    (422, scout_async.InvalidRequestError),
+    (429, scout_async.RateLimitError),
+    (500, scout_async.ServerError),
+    (502, scout_async.ServerError),
+    (503, scout_async.ServerError),
+    (408, scout_async.ServerError),
+    (418, scout_async.APIStatusError),
+]
+
+
+@pytest.mark.parametrize(("status", "error"), STATUS_ERRORS)
+@pytest.mark.parametrize("where", ["http", "body-only"])
+async def test_status_maps_to_error(
+    status: int,
+    error: type[scout_async.APIStatusError],
+    where: str,
+    client: scout_async.ScoutClient,
+) -> None:
+    message = "Something the server said"
+    body = envelope({}, code=status, message=message)
+    http_status = status if where == "http" else 200
+    with respx.mock() as router:
+        route = router.get(f"{BASE_URL}/apps/101").respond(http_status, json=body)
+        with pytest.raises(error) as info:
+            await client.apps.get(101)
+    assert type(info.value) is error
+    assert info.value.status_code == status
+    assert info.value.server_message == message
+    assert "GET /apps/101" in str(info.value)
+    assert message in str(info.value)
+    retried = _protocol.is_retryable_status(status)
+    assert route.call_count == (4 if retried else 1)
+
+
+async def test_http_200_with_body_403_is_authentication_error(
+    client: scout_async.ScoutClient,
+) -> None:
+    body = envelope({}, code=403, message="Forbidden, check your API key")
+    with respx.mock() as router:
+        router.get(f"{BASE_URL}/apps").respond(200, json=body)
+        with pytest.raises(scout_async.AuthenticationError, match="check your API key"):
+            await client.apps.list()
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 422, 400])
+async def test_no_retry_on_client_errors(
+    status: int, client: scout_async.ScoutClient, clock: VirtualClock
+) -> None:
+    with respx.mock() as router:
+        route = router.get(f"{BASE_URL}/apps").respond(
+            status, json=envelope({}, code=status, message="no")
+        )
+        with pytest.raises(scout_async.APIStatusError):
+            await client.apps.list()
+    assert route.call_count == 1
+    assert clock.sleeps == []
+
+
+async def test_retries_then_succeeds_with_growing_capped_waits(clock: VirtualClock) -> None:
+    responses = [httpx.Response(503, json=envelope({}, 503, "busy"))] * 5 + [
+        httpx.Response(200, json=APPS)
+    ]
+    with respx.mock() as router:
+        route = router.get(f"{BASE_URL}/apps").mock(side_effect=responses)
+        async with scout_async.ScoutClient(api_key=SECRET, base_url=BASE_URL, max_retries=5) as c:
+            apps = await c.apps.list()
+    assert [a.id for a in apps] == [101]
+    assert route.call_count == 6
+    assert len(clock.sleeps) == 5
+    # Jittered exponential backoff: retry n waits within [d/2, d], d = min(8, 0.5 * 2**n).
+    for n, wait in enumerate(clock.sleeps):
+        ceiling = min(8.0, 0.5 * 2**n)
+        assert ceiling / 2 <= wait <= ceiling
+    assert c.stats.retries == 5
+    assert c.stats.requests == 6
+
+
+async def test_gives_up_after_max_retries(
+    client: scout_async.ScoutClient, clock: VirtualClock
+) -> None:
+    with respx.mock() as router:
+        route = router.get(f"{BASE_URL}/apps").respond(500, json=envelope({}, 500, "boom"))
+        with pytest.raises(scout_async.ServerError, match="500 boom"):
+            await client.apps.list()
+    assert route.call_count == 4  # max_retries=3 -> at most 4 requests
+    assert len(clock.sleeps) == 3
+
+
+@pytest.mark.parametrize("max_retries", [0, 1])
+async def test_max_retries_bounds_requests(max_retries: int, clock: VirtualClock) -> None:
+    with respx.mock() as router:
+        route = router.get(f"{BASE_URL}/apps").respond(502)
+        async with scout_async.ScoutClient(
+            api_key=SECRET, base_url=BASE_URL, max_retries=max_retries
+        ) as c:
+            with pytest.raises(scout_async.ServerError):
+                await c.apps.list()
+    assert route.call_count == max_retries + 1
+
+
+RETRY_AFTER_DATE = datetime.now(timezone.utc) + timedelta(seconds=30)
+
+
+@pytest.mark.parametrize(
+    ("header", "minimum"),
+    [("7", 7.0), ("2.5", 2.5), (format_datetime(RETRY_AFTER_DATE, usegmt=True), 25.0)],
+    ids=["seconds", "fractional", "http-date"],
+)
+async def test_retry_after_is_the_minimum_wait(
+    header: str, minimum: float, client: scout_async.ScoutClient, clock: VirtualClock
+) -> None:
+    responses = [
+        httpx.Response(429, headers={"Retry-After": header}, json=envelope({}, 429, "slow down")),
+        httpx.Response(200, json=APPS),
+    ]
+    with respx.mock() as router:
+        router.get(f"{BASE_URL}/apps").mock(side_effect=responses)
+        await client.apps.list()
+    assert len(clock.sleeps) >= 1
+    assert minimum <= sum(clock.sleeps) <= minimum + 31
+    assert client.stats.rate_limited == 1
+
+
+async def test_retry_after_over_the_cap_fails_at_once(
+    client: scout_async.ScoutClient, clock: VirtualClock
+) -> None:
+    with respx.mock() as router:
+        route = router.get(f"{BASE_URL}/apps").respond(
+            429, headers={"Retry-After": "3600"}, json=envelope({}, 429, "slow down")
+        )
+        with pytest.raises(scout_async.RateLimitError) as info:
+            await client.apps.list()
+    assert info.value.retry_after == 3600.0
+    assert route.call_count == 1
+    assert clock.sleeps == []
+
+
+async def test_429_pauses_every_task_of_the_client(
+    client: scout_async.ScoutClient, clock: VirtualClock
+) -> None:
+    import anyio
+
+    calls: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(clock.now)
+        if len(calls) == 1:
+            return httpx.Response(429, headers={"Retry-After": "10"}, json=envelope({}, 429, "x"))
+        return httpx.Response(200, json=APPS)
+
+    with respx.mock() as router:
+        router.get(f"{BASE_URL}/apps").mock(side_effect=answer)
+        await client.apps.list()  # hits the 429, sets the client-wide pause, then succeeds
+        start = clock.now
+        # A second call made right after must not go out before the pause is over either.
+        clock.now = start - 9.0
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.apps.list)
+    assert calls[-1] >= start
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"<html>502 Bad Gateway</html>", "not JSON"),
+        (b'{"header": {"status": {"code": 200', "not JSON"),
+        (b'{"results": {"apps": []}}', "no Scout envelope"),
+        (b"[1, 2, 3]", "no Scout envelope"),
+        (b'{"header": {"status": {"code": 200, "message": "OK"}}}', "no 'results'"),
+    ],
+    ids=["html", "truncated", "no-header", "array", "no-results"],
+)
+async def test_malformed_bodies_are_response_format_errors(
+    body: bytes, why: str, client: scout_async.ScoutClient
+) -> None:
+    with respx.mock() as router:
+        route = router.get(f"{BASE_URL}/apps").respond(200, content=body)
+        with pytest.raises(scout_async.ResponseFormatError, match=why):
+            await client.apps.list()
+    assert route.call_count == 1
+
+
+async def test_unexpected_shape_is_response_format_error(client: scout_async.ScoutClient) -> None:
+    with respx.mock() as router:
+        router.get(f"{BASE_URL}/apps").respond(json=envelope({"apps": [{"name": "no id"}]}))
+        with pytest.raises(scout_async.ResponseFormatError, match="App"):
+            await client.apps.list()
+        router.get(f"{BASE_URL}/apps/101").respond(json=envelope({"application": {}}))
+        with pytest.raises(scout_async.ResponseFormatError, match=r"results\.app"):
+            await client.apps.get(101)
+
+
+async def test_connection_errors_and_timeouts_retry_then_raise(
+    client: scout_async.ScoutClient, clock: VirtualClock
+) -> None:
+    with respx.mock() as router:
+        route = router.get(f"{BASE_URL}/apps").mock(side_effect=httpx.ConnectError("refused"))
+        with pytest.raises(scout_async.APIConnectionError, match="ConnectError"):
+            await client.apps.list()
+        assert route.call_count == 4
+        route = router.get(f"{BASE_URL}/apps/1").mock(side_effect=httpx.ReadTimeout("slow"))
+        with pytest.raises(scout_async.APITimeoutError):
+            await client.apps.get(1)
+        assert route.call_count == 4
+        flaky = [httpx.RemoteProtocolError("dropped"), httpx.Response(200, json=APPS)]
+        router.get(f"{BASE_URL}/apps").mock(side_effect=flaky)  # type: ignore[arg-type]
+        assert len(await client.apps.list()) == 1
+
+
+async def test_real_fixtures_parse(client: scout_async.ScoutClient) -> None:
+    with respx.mock() as router:
+        router.get(f"{BASE_URL}/apps").respond(json=fixture_json("apps_list.json"))
+        apps = await client.apps.list()
+    assert [(a.id, a.name) for a in apps] == [(1, "Rails App"), (2, "Django App")]
+    assert apps[0].last_reported_at == datetime(2026, 2, 12, 19, 0, tzinfo=timezone.utc)
+
+
+async def test_unknown_fields_are_ignored_and_optional_fields_missing(
+    client: scout_async.ScoutClient,
+) -> None:
+    body = envelope({"app": {"id": 7, "name": "New", "brand_new_field": {"x": 1}}, "extra": 1})
+    with respx.mock() as router:
+        router.get(f"{BASE_URL}/apps/7").respond(json=body)
+        app = await client.apps.get(7)
+    assert app == scout_async.App(id=7, name="New", last_reported_at=None)
+
+
+async def test_app_metrics_list(client: scout_async.ScoutClient) -> None:
+    names = ["apdex", "response_time", "response_time_95th", "errors", "throughput", "queue_time"]
+    with respx.mock() as router:
+        router.get(f"{BASE_URL}/apps/101/metrics").respond(
+            json=envelope({"availableMetrics": names})
+        )
+        assert await client.metrics.list(101) == names
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"), [("101", TypeError), (True, TypeError), (0, ValueError), (-3, ValueError)]
+)
+async def test_bad_app_ids_fail_before_any_request(
+    bad: object, error: type[Exception], client: scout_async.ScoutClient
+) -> None:
+    with respx.mock(assert_all_called=False) as router:
+        route = router.route()
+        with pytest.raises(error, match="app_id"):
+            await client.apps.get(bad)  # type: ignore[arg-type]
+    assert route.call_count == 0
+
+
+async def test_user_http_client_is_used_and_left_open(clock: VirtualClock) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=APPS)
+
+    http = httpx.AsyncClient(
+        transport=httpx.MockTransport(handler), base_url="https://ignored.example"
+    )
+    async with scout_async.ScoutClient(api_key=SECRET, base_url=BASE_URL, http_client=http) as c:
+        await c.apps.list()
+    assert str(seen[0].url) == f"{BASE_URL}/apps"
+    assert not http.is_closed
+    await http.aclose()
+
+
+async def test_closed_client_refuses_requests(clock: VirtualClock) -> None:
+    c = scout_async.ScoutClient(api_key=SECRET, base_url=BASE_URL)
+    await c.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await c.apps.list()
