@@ -5,7 +5,7 @@ Shared by every resource whose data is a time series (app, endpoint and job metr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
 
 import anyio
@@ -47,7 +47,7 @@ class SeriesReader:
     async def _produce(self, send: anyio.abc.ObjectSendStream[Item]) -> None:
         await produce_chunks(self._chunks, self._fetch, send, window=self._window)
 
-    async def stream(self, spawn: Spawn) -> AsyncIterator[Point]:
+    async def stream(self, spawn: Spawn) -> AsyncGenerator[Point, None]:
         """The series' points in strictly increasing time, as soon as each chunk is in order."""
         send, receive = anyio.create_memory_object_stream[Item](0)
         scope = spawn(lambda: self._produce(send))

@@ -164,12 +164,16 @@ async def test_failure_keeps_the_complete_prefix_and_names_the_resume_point() ->
     start, end = T0, T0 + timedelta(hours=6)
     server = FakeSeriesServer(fail={4: 404})  # the 4th request: chunk 3 at concurrency 1
     received: list[Point] = []
+
+    async def consume(client: ScoutClient) -> None:
+        async for point in client.metrics.stream(
+            1, "throughput", start=start, end=end, resolution="1m"
+        ):
+            received.append(point)
+
     async with make_client(server, max_concurrency=1) as client:
         with pytest.raises(scout_async.NotFoundError) as info:
-            async for point in client.metrics.stream(
-                1, "throughput", start=start, end=end, resolution="1m"
-            ):
-                received.append(point)
+            await consume(client)
     assert received == expected_points(start, start + timedelta(hours=3), timedelta(minutes=1))
     assert info.value.resume_from == start + timedelta(hours=3)
     assert "resume there" in str(info.value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -77,7 +77,7 @@ class Metrics:
         start: datetime,
         end: datetime,
         resolution: timedelta | str | None = None,
-    ) -> AsyncIterator[Point]:
+    ) -> AsyncGenerator[Point, None]:
         """The points of ``get``'s series as they arrive, in order, with bounded memory.
 
         Arguments are checked now, before any request.
