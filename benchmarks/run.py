@@ -1,0 +1,169 @@
+"""Benchmarks against the bundled simulator on localhost: ``nox -s bench`` (or run this file).
+
+Each scenario starts ``python -m scout_async.testing`` in its own process with a fixed latency, so
+the client's numbers are not mixed with the server's CPU, and measures the client only.
+
+  fetch-30d-1m   30 days at 1 min = 720 requests at concurrency 16: wall time vs the ideal
+                 ceil(720 / 16) x latency (goal: efficiency >= 0.9)
+  stream-rss     peak RSS of streaming 30 days vs 1 day at 1 min to a file (goal: within 10 %)
+  backfill       5 apps x 6 metrics x 30 days at 5 min (1,800 requests) at concurrency 32 with
+                 20 ms latency: wall vs ideal, requests/s, client CPU s per 1,000 requests, peak
+                 RSS; and the same job written by hand with plain httpx and a semaphore
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+KEY = "sim-key"
+HERE = Path(__file__).resolve().parent
+
+
+@contextlib.contextmanager
+def simulator(latency: float) -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scout_async.testing", "--port", "0", "--latency", str(latency)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        if not url.startswith("http"):
+            raise RuntimeError(f"the simulator did not start: {url!r}")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def child(scenario: str, *args: str) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter, so peak RSS is that scenario's alone."""
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__)), "--child", scenario, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _usage() -> tuple[float, int]:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime, ru.ru_maxrss  # maxrss in KiB on Linux
+
+
+async def _child_fetch(url: str, days: float, resolution: str, concurrency: int, out: str) -> dict[str, Any]:
+    import scout_async
+
+    end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    start = end - timedelta(days=days)
+    cpu0, _ = _usage()
+    t0 = time.perf_counter()
+    points = 0
+    async with scout_async.ScoutClient(api_key=KEY, base_url=url, max_concurrency=concurrency) as client:
+        with open(out, "w") as sink:
+            async for point in client.metrics.stream(
+                101, "response_time", start=start, end=end, resolution=resolution
+            ):
+                sink.write(f"{point.time:%Y-%m-%dT%H:%M:%SZ},{point.value}\n")
+                points += 1
+        requests = client.stats.requests
+        peak = client.stats.peak_in_flight
+    wall = time.perf_counter() - t0
+    cpu1, rss = _usage()
+    return {
+        "wall": wall,
+        "requests": requests,
+        "points": points,
+        "peak_in_flight": peak,
+        "cpu": cpu1 - cpu0,
+        "rss_kib": rss,
+    }
+
+
+def fetch_30d(latency: float, concurrency: int, tmp: Path) -> dict[str, Any]:
+    with simulator(latency) as url:
+        r = child("fetch", url, "30", "1m", str(concurrency), str(tmp / "fetch.csv"))
+    ideal = math.ceil(r["requests"] / concurrency) * latency
+    r["ideal"] = ideal
+    r["efficiency"] = ideal / r["wall"]
+    return r
+
+
+def stream_rss(latency: float, concurrency: int, tmp: Path) -> dict[str, Any]:
+    with simulator(latency) as url:
+        one = child("fetch", url, "1", "1m", str(concurrency), str(tmp / "one.csv"))
+        thirty = child("fetch", url, "30", "1m", str(concurrency), str(tmp / "thirty.csv"))
+    return {
+        "rss_1d_mib": one["rss_kib"] / 1024,
+        "rss_30d_mib": thirty["rss_kib"] / 1024,
+        "ratio": thirty["rss_kib"] / one["rss_kib"],
+        "points_1d": one["points"],
+        "points_30d": thirty["points"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--latency", type=float, default=0.05, help="fetch scenarios (s)")
+    parser.add_argument("--only", choices=["fetch", "rss", "backfill"], action="append")
+    args = parser.parse_args()
+    if args.child:
+        import anyio
+
+        scenario, *rest = args.child
+        if scenario == "fetch":
+            url, days, resolution, conc, out = rest
+            result = anyio.run(_child_fetch, url, float(days), resolution, int(conc), out)
+        else:
+            from benchmarks_backfill import run_child  # type: ignore[import-not-found]
+
+            result = run_child(scenario, rest)
+        print(json.dumps(result))
+        return
+
+    import tempfile
+
+    only = set(args.only or ["fetch", "rss", "backfill"])
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        if "fetch" in only:
+            r = fetch_30d(args.latency, 16, tmp)
+            print(
+                f"fetch 30d @1m, concurrency 16, latency {args.latency * 1000:.0f} ms: "
+                f"{r['requests']} requests, {r['points']} points, wall {r['wall']:.2f} s, "
+                f"ideal {r['ideal']:.2f} s, efficiency {r['efficiency']:.3f} (goal >= 0.9), "
+                f"peak in flight {r['peak_in_flight']}, client CPU {r['cpu']:.2f} s"
+            )
+        if "rss" in only:
+            r = stream_rss(args.latency, 16, tmp)
+            print(
+                f"stream to file @1m: peak RSS 1 day {r['rss_1d_mib']:.1f} MiB "
+                f"({r['points_1d']} points), 30 days {r['rss_30d_mib']:.1f} MiB "
+                f"({r['points_30d']} points), ratio {r['ratio']:.3f} (goal <= 1.10)"
+            )
+        if "backfill" in only:
+            sys.path.insert(0, str(HERE))
+            from benchmarks_backfill import report
+
+            report(tmp)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
