@@ -1,0 +1,245 @@
+"""Who exists in the simulated account: apps, their endpoints and their background jobs.
+
+Built once per simulator from its seed; each app keeps a deterministic subset of a realistic pool.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from ._noise import mix, symmetric, unit
+from ._series import Source
+from ._timeframe import format_time
+
+__all__ = ["AppModel", "Catalog", "EndpointModel", "JobModel", "decode_id", "encode_id"]
+
+# (name, relative volume, typical response time in ms). The last two are odd on purpose: their
+# base64 ids contain "/" and "+" (and padding), which a client must percent-encode in a path.
+_ENDPOINT_POOL: tuple[tuple[str, float, float], ...] = (
+    ("api/metrics/show", 30, 90),
+    ("users/index", 12, 140),
+    ("users/show", 18, 75),
+    ("sessions/create", 6, 210),
+    ("orders/create", 4, 320),
+    ("orders/show", 8, 110),
+    ("checkout/payments/create", 2, 380),
+    ("search/index", 14, 240),
+    ("api/v1/products/index", 20, 130),
+    ("api/v1/products/show", 25, 60),
+    ("webhooks/stripe/create", 3, 150),
+    ("admin/reports/index", 1, 350),
+    ("carts/update", 7, 95),
+    ("health/show", 10, 12),
+    ("reports/export?>", 0.5, 390),
+    ("docs/~~~/show", 2, 70),
+)
+_ALWAYS = frozenset({"api/metrics/show", "reports/export?>", "docs/~~~/show"})
+
+# (queue, class name, relative volume, typical execution time in ms)
+_JOB_POOL: tuple[tuple[str, str, float, float], ...] = (
+    ("default", "MailerJob", 40, 180),
+    ("critical", "ChargeCardJob", 8, 950),
+    ("low", "ReportExportJob", 1, 4200),
+    ("default", "WebhookDeliveryJob", 25, 240),
+    ("mailers", "ActionMailer::MailDeliveryJob", 30, 120),
+    ("default", "SearchReindexJob", 5, 1600),
+)
+# Trace ids pack the source's pool index; jobs sit after the endpoints.
+JOB_INDEX_OFFSET = 32
+
+
+def encode_id(name: str) -> str:
+    """Scout's id for an endpoint or a job: standard base64 of its name, padding kept."""
+    return base64.b64encode(name.encode()).decode("ascii")
+
+
+def decode_id(text: str) -> str | None:
+    """The name behind an id, or None. URL-safe letters are tolerated as Scout's Rails would."""
+    try:
+        raw = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
+        return raw.decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def formatted_method_name(name: str) -> str:
+    """``api/metrics/show`` -> ``Api::MetricsController#show``."""
+    *path, action = name.split("/")
+    controller = "::".join("".join(w.capitalize() for w in part.split("_")) for part in path)
+    return f"{controller}Controller#{action}"
+
+
+@attrs.frozen
+class EndpointModel:
+    index: int  # position in the pool, stable across apps (trace ids use it)
+    name: str
+    share: float  # of the app's requests
+    time_share: float  # of the app's total time consumed
+    source: Source
+
+    @property
+    def endpoint_id(self) -> str:
+        return encode_id(self.name)
+
+    def listing(self, app_id: int, start: datetime, end: datetime) -> dict[str, Any]:
+        """The endpoint as `/apps/{id}/endpoints` lists it for a window."""
+        window = (int(start.timestamp()), int(end.timestamp()))
+        s = self.source
+
+        def jitter(tag: int) -> float:
+            return symmetric(s.seed, s.app_id, s.key, tag, *window)
+
+        response = s.duration_ms * (1 + 0.06 * jitter(1))
+        return {
+            "name": self.name,
+            "percentage_of_total": round(100 * self.time_share, 2),
+            "response_time": round(response, 2),
+            "throughput": round(s.volume * (1 + 0.05 * jitter(2)), 2),
+            "max_allocations": int((40_000 + 900 * s.duration_ms) * (1.5 + unit(s.seed, s.key, 3))),
+            "error_rate": round(s.error_rate * (1 + 0.3 * jitter(4)), 5),
+            "formatted_method_name": formatted_method_name(self.name),
+            "link": f"/apps/{app_id}/endpoints/{self.endpoint_id}",
+            "95th_percentile": round(response * (2.3 + 0.2 * jitter(5)), 2),
+        }
+
+
+@attrs.frozen
+class JobModel:
+    index: int
+    queue: str
+    name: str
+    time_share: float
+    source: Source
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.queue}/{self.name}"
+
+    @property
+    def job_id(self) -> str:
+        return encode_id(self.full_name)
+
+    def listing(self) -> dict[str, Any]:
+        s = self.source
+        return {
+            "full_name": self.full_name,
+            "name": self.name,
+            "queue": self.queue,
+            "job_id": self.job_id,
+            "throughput": round(s.volume, 2),
+            "execution_time": round(s.duration_ms, 2),
+            "time_consumed": round(self.time_share, 4),
+            "latency": round(0.3 + 2 * unit(s.seed, s.key, 7), 3),
+        }
+
+
+@attrs.frozen
+class AppModel:
+    id: int
+    name: str
+    source: Source
+    endpoints: tuple[EndpointModel, ...]
+    jobs: tuple[JobModel, ...]
+
+    def endpoint(self, endpoint_id: str) -> EndpointModel | None:
+        name = decode_id(endpoint_id)
+        return next((e for e in self.endpoints if e.name == name), None)
+
+    def endpoint_named(self, name: str) -> EndpointModel | None:
+        return next((e for e in self.endpoints if e.name == name), None)
+
+    def job(self, job_id: str) -> JobModel | None:
+        name = decode_id(job_id)
+        return next((j for j in self.jobs if j.full_name == name), None)
+
+    def listing(self, now: datetime) -> dict[str, Any]:
+        # Agents report every minute; the last report is a minute or two old.
+        minutes = 1 + mix(self.source.seed, self.id, 0x1A57) % 3
+        reported = now.replace(second=0, microsecond=0) - timedelta(minutes=minutes)
+        return {"id": self.id, "name": self.name, "last_reported_at": format_time(reported)}
+
+
+def _build_app(seed: int, app_id: int, name: str) -> AppModel:
+    volume = 200 + 2300 * unit(seed, app_id, 0xA1)  # requests per minute
+    error_rate = 0.001 + 0.004 * unit(seed, app_id, 0xA2)
+    kept = [
+        (
+            i,
+            n,
+            w * (0.75 + 0.5 * unit(seed, app_id, i, 0xE1)),
+            ms * (0.8 + 0.4 * unit(seed, app_id, i, 0xE2)),
+        )
+        for i, (n, w, ms) in enumerate(_ENDPOINT_POOL)
+        if n in _ALWAYS or unit(seed, app_id, i, 0xE0) < 0.8
+    ]
+    weight = sum(w for _, _, w, _ in kept)
+    time_weight = sum(w * ms for _, _, w, ms in kept)
+    endpoints = tuple(
+        EndpointModel(
+            index=i,
+            name=n,
+            share=w / weight,
+            time_share=w * ms / time_weight,
+            source=Source(
+                seed=seed,
+                app_id=app_id,
+                name=n,
+                volume=volume * w / weight,
+                duration_ms=ms,
+                error_rate=error_rate * (0.2 + 2 * unit(seed, app_id, i, 0xE3)),
+                sensitivity=0.3 + 0.7 * unit(seed, app_id, i, 0xE4),
+            ),
+        )
+        for i, n, w, ms in kept
+    )
+    job_volume = 20 + 200 * unit(seed, app_id, 0xA3)
+    job_weight = sum(w for _, _, w, _ in _JOB_POOL)
+    job_time = sum(w * ms for _, _, w, ms in _JOB_POOL)
+    jobs = tuple(
+        JobModel(
+            index=JOB_INDEX_OFFSET + i,
+            queue=q,
+            name=n,
+            time_share=w * ms / job_time,
+            source=Source(
+                seed=seed,
+                app_id=app_id,
+                name=f"{q}/{n}",
+                volume=job_volume * w / job_weight,
+                duration_ms=ms * (0.8 + 0.4 * unit(seed, app_id, i, 0xB1)),
+                error_rate=0.002 + 0.01 * unit(seed, app_id, i, 0xB2),
+                sensitivity=0.2 + 0.5 * unit(seed, app_id, i, 0xB3),
+            ),
+        )
+        for i, (q, n, w, ms) in enumerate(_JOB_POOL)
+    )
+    # The app's own response time is the request-weighted mean over its endpoints.
+    duration = time_weight / weight
+    source = Source(
+        seed=seed,
+        app_id=app_id,
+        name="",
+        volume=volume,
+        duration_ms=duration,
+        error_rate=error_rate,
+    )
+    return AppModel(id=app_id, name=name, source=source, endpoints=endpoints, jobs=jobs)
+
+
+class Catalog:
+    """The apps of one simulated account, each built once from the seed."""
+
+    def __init__(self, seed: int, apps: Sequence[tuple[int, str]]) -> None:
+        self.seed = seed
+        self.apps: dict[int, AppModel] = {
+            app_id: _build_app(seed, app_id, name) for app_id, name in apps
+        }
+
+    def app(self, app_id: int) -> AppModel | None:
+        return self.apps.get(app_id)
