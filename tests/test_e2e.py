@@ -172,11 +172,14 @@ async def test_concurrency_limit_holds_on_the_server(
     server: SimulatorServer, sim: ScoutSimulator
 ) -> None:
     sim.add_fault(Fault(path="/apps/*/metrics/*", latency=0.02, times=None))
-    async with client_for(server, max_concurrency=6) as client, anyio.create_task_group() as tg:
-        for app_id in (101, 102, 103):
-            tg.start_soon(
-                lambda a=app_id: client.metrics.get(
-                    a, "errors", start=NOW - timedelta(hours=12), end=NOW, resolution="1m"
-                )
+    async with client_for(server, max_concurrency=6) as client:
+
+        async def one(app_id: int) -> None:
+            await client.metrics.get(
+                app_id, "errors", start=NOW - timedelta(hours=12), end=NOW, resolution="1m"
             )
+
+        async with anyio.create_task_group() as tg:
+            for app_id in (101, 102, 103):
+                tg.start_soon(one, app_id)
     assert sim.max_in_flight == 6
