@@ -66,7 +66,9 @@ def _usage() -> tuple[float, int]:
     return ru.ru_utime + ru.ru_stime, ru.ru_maxrss  # maxrss in KiB on Linux
 
 
-async def _child_fetch(url: str, days: float, resolution: str, concurrency: int, out: str) -> dict[str, Any]:
+async def _child_fetch(
+    url: str, days: float, resolution: str, concurrency: int, out: str
+) -> dict[str, Any]:
     import scout_async
 
     end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
@@ -74,8 +76,10 @@ async def _child_fetch(url: str, days: float, resolution: str, concurrency: int,
     cpu0, _ = _usage()
     t0 = time.perf_counter()
     points = 0
-    async with scout_async.ScoutClient(api_key=KEY, base_url=url, max_concurrency=concurrency) as client:
-        with open(out, "w") as sink:
+    async with scout_async.ScoutClient(
+        api_key=KEY, base_url=url, max_concurrency=concurrency
+    ) as client:
+        with open(out, "w") as sink:  # noqa: ASYNC230 - a plain blocking sink, as users write
             async for point in client.metrics.stream(
                 101, "response_time", start=start, end=end, resolution=resolution
             ):
@@ -95,12 +99,46 @@ async def _child_fetch(url: str, days: float, resolution: str, concurrency: int,
     }
 
 
+async def _child_plain(url: str, days: float, concurrency: int) -> dict[str, Any]:
+    """The same 1-min requests by hand: plain httpx and a semaphore, no ordering, no parsing."""
+    import anyio
+    import httpx
+
+    end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    hours = int(days * 24)
+    limit = anyio.Semaphore(concurrency)
+    t0 = time.perf_counter()
+    async with httpx.AsyncClient(
+        headers={"X-SCOUT-API": KEY},
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+    ) as http:
+
+        async def one(hour: int) -> None:
+            frm = end - timedelta(hours=hour + 1)
+            params = {
+                "from": frm.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "to": (frm + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+            async with limit:
+                response = await http.get(f"{url}/apps/101/metrics/response_time", params=params)
+                response.raise_for_status()
+                response.json()
+
+        async with anyio.create_task_group() as tg:
+            for hour in range(hours):
+                tg.start_soon(one, hour)
+    return {"wall": time.perf_counter() - t0, "requests": hours}
+
+
 def fetch_30d(latency: float, concurrency: int, tmp: Path) -> dict[str, Any]:
     with simulator(latency) as url:
         r = child("fetch", url, "30", "1m", str(concurrency), str(tmp / "fetch.csv"))
+        plain = child("plain", url, "30", str(concurrency))
     ideal = math.ceil(r["requests"] / concurrency) * latency
     r["ideal"] = ideal
     r["efficiency"] = ideal / r["wall"]
+    r["plain_wall"] = plain["wall"]
+    r["plain_efficiency"] = ideal / plain["wall"]
     return r
 
 
@@ -118,9 +156,16 @@ def stream_rss(latency: float, concurrency: int, tmp: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
-    parser.add_argument("--latency", type=float, default=0.05, help="fetch scenarios (s)")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        action="append",
+        help="server latency of the fetch scenarios, seconds (repeatable; default 0.05 and 0.2)",
+    )
     parser.add_argument("--only", choices=["fetch", "rss", "backfill"], action="append")
     args = parser.parse_args()
     if args.child:
@@ -130,6 +175,9 @@ def main() -> None:
         if scenario == "fetch":
             url, days, resolution, conc, out = rest
             result = anyio.run(_child_fetch, url, float(days), resolution, int(conc), out)
+        elif scenario == "plain":
+            url, days, conc = rest
+            result = anyio.run(_child_plain, url, float(days), int(conc))
         else:
             from benchmarks_backfill import run_child  # type: ignore[import-not-found]
 
@@ -142,16 +190,20 @@ def main() -> None:
     only = set(args.only or ["fetch", "rss", "backfill"])
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
+        latencies = args.latency or [0.05, 0.2]
         if "fetch" in only:
-            r = fetch_30d(args.latency, 16, tmp)
-            print(
-                f"fetch 30d @1m, concurrency 16, latency {args.latency * 1000:.0f} ms: "
-                f"{r['requests']} requests, {r['points']} points, wall {r['wall']:.2f} s, "
-                f"ideal {r['ideal']:.2f} s, efficiency {r['efficiency']:.3f} (goal >= 0.9), "
-                f"peak in flight {r['peak_in_flight']}, client CPU {r['cpu']:.2f} s"
-            )
+            for latency in latencies:
+                r = fetch_30d(latency, 16, tmp)
+                print(
+                    f"fetch 30d @1m, concurrency 16, latency {latency * 1000:.0f} ms: "
+                    f"{r['requests']} requests, {r['points']} points, wall {r['wall']:.2f} s, "
+                    f"ideal {r['ideal']:.2f} s, efficiency {r['efficiency']:.3f} (goal >= 0.9); "
+                    f"plain httpx + semaphore {r['plain_wall']:.2f} s "
+                    f"(efficiency {r['plain_efficiency']:.3f}); peak in flight "
+                    f"{r['peak_in_flight']}, client CPU {r['cpu']:.2f} s"
+                )
         if "rss" in only:
-            r = stream_rss(args.latency, 16, tmp)
+            r = stream_rss(latencies[0], 16, tmp)
             print(
                 f"stream to file @1m: peak RSS 1 day {r['rss_1d_mib']:.1f} MiB "
                 f"({r['points_1d']} points), 30 days {r['rss_30d_mib']:.1f} MiB "
