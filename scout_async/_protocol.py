@@ -129,11 +129,11 @@ def _status_block(body: Any) -> tuple[int | None, str | None] | None:
     if not isinstance(status, dict) or "code" not in status:
         return None
     raw_code, raw_message = status.get("code"), status.get("message")
-    code: int | None
-    try:
+    code: int | None = None
+    if isinstance(raw_code, int) and not isinstance(raw_code, bool):
+        code = raw_code
+    elif isinstance(raw_code, str) and raw_code.strip().isdigit():
         code = int(raw_code)
-    except (TypeError, ValueError):
-        code = None
     message = raw_message if isinstance(raw_message, str) and raw_message else None
     return code, message
 
@@ -174,6 +174,6 @@ def backoff_delay(
 ) -> float:
     """Exponential backoff with jitter for the ``retry``-th retry (0-based): in ``[d/2, d]`` where
     ``d = min(cap, initial * 2**retry)``, so tasks that failed together do not retry together."""
-    ceiling = min(cap, initial * (2 ** max(0, retry)))
-    jitter = (rng or random).random()
+    ceiling = min(cap, initial * 2.0 ** max(0, retry))
+    jitter = rng.random() if rng is not None else random.random()
     return ceiling * (0.5 + 0.5 * jitter)

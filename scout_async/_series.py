@@ -1,12 +1,14 @@
-"""Reading one metric series through a plan: streamed in order, or collected.
+"""Reading one metric series through a plan: streamed in order, chunk by chunk, or collected.
 
-Shared by every resource whose data is a time series (app, endpoint and job metrics).
+Shared by every resource whose data is a time series (app, endpoint and job metrics), and by
+backfill and polling.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -19,36 +21,58 @@ from ._stream import ChunkDone, Failed, Finished, produce_chunks
 from ._time import format_time
 from ._transport import Transport
 
-__all__ = ["SeriesReader"]
+__all__ = ["Decode", "SeriesReader", "decode_series"]
 
-ChunkResult = tuple[list[Point], float | None]
-Item = ChunkDone[ChunkResult] | Failed | Finished
+Item = ChunkDone[list[Point]] | Failed | Finished
 Spawn = Callable[[Callable[[], Awaitable[None]]], anyio.CancelScope]
+#: ``decode(results, metric, path)``: an answer's points and summary (``parse_series_results``).
+Decode = Callable[[Any, str, str], tuple[list[Point], float | None]]
+
+
+def decode_series(results: Any, metric: str, path: str) -> tuple[list[Point], float | None]:
+    return parse_series_results(results, metric, method="GET", path=path)
 
 
 class SeriesReader:
-    """Fetches ``metric`` at ``path`` chunk by chunk (``from``/``to`` per chunk)."""
+    """Fetches ``metric`` at ``path`` chunk by chunk (``from``/``to`` per chunk).
+
+    ``summary`` is Scout's summary once a single-request plan has been read, else ``None``.
+    """
 
     def __init__(
-        self, transport: Transport, path: str, metric: str, chunks: list[Chunk], *, window: int
+        self,
+        transport: Transport,
+        path: str,
+        metric: str,
+        chunks: list[Chunk],
+        *,
+        window: int,
+        decode: Decode = decode_series,
     ) -> None:
         self._transport = transport
         self._path = path
         self._metric = metric
         self._chunks = chunks
         self._window = window
+        self._decode = decode
+        self.summary: float | None = None
 
-    async def _fetch(self, chunk: Chunk) -> ChunkResult:
+    async def _fetch(self, chunk: Chunk) -> list[Point]:
         params = {"from": format_time(chunk.start), "to": format_time(chunk.end)}
         results = await self._transport.get(self._path, params)
-        points, summary = parse_series_results(results, self._metric, method="GET", path=self._path)
-        return owned_points(points, chunk, method="GET", path=self._path), summary
+        points, summary = self._decode(results, self._metric, self._path)
+        if len(self._chunks) == 1:
+            self.summary = summary
+        return owned_points(points, chunk, method="GET", path=self._path)
 
     async def _produce(self, send: anyio.abc.ObjectSendStream[Item]) -> None:
         await produce_chunks(self._chunks, self._fetch, send, window=self._window)
 
     async def stream(self, spawn: Spawn) -> AsyncGenerator[Point, None]:
-        """The series' points in strictly increasing time, as soon as each chunk is in order."""
+        """The series' points in strictly increasing time, as soon as each chunk is in order.
+
+        The producer runs as a background job (``spawn``), so no task group spans a ``yield``.
+        """
         send, receive = anyio.create_memory_object_stream[Item](0)
         scope = spawn(lambda: self._produce(send))
         guard = _OrderGuard(self._path)
@@ -62,27 +86,42 @@ class SeriesReader:
             scope.cancel()
             send.close()
 
-    async def collect(self) -> tuple[list[Point], float | None]:
-        """Every point of the plan, and Scout's summary when the plan is one request."""
+    async def read_chunks(self, handle: Callable[[Chunk, list[Point]], Awaitable[None]]) -> None:
+        """Await ``handle(chunk, points)`` for each chunk of the plan, in plan order.
+
+        For callers that need a chunk's boundaries with its points (backfill checkpoints the
+        ``owned_end`` of each chunk written). A failed fetch is raised once every chunk before it
+        was handled (a ``ScoutError`` carries ``resume_from``); an error from ``handle`` stops the
+        fetching and is raised as is.
+        """
         send, receive = anyio.create_memory_object_stream[Item](0)
         guard = _OrderGuard(self._path)
-        points: list[Point] = []
-        summary: float | None = None
         failure: BaseException | None = None
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._produce, send)
             async with receive:
                 async for item in receive:
-                    if isinstance(item, Failed):
-                        failure = item.error
+                    try:
+                        points = guard.take(item)
+                        if isinstance(item, ChunkDone):
+                            await handle(item.chunk, points)
+                    except Exception as exc:
+                        failure = exc
+                        tg.cancel_scope.cancel()  # the producer may be blocked on its next send
                         break
-                    if isinstance(item, ChunkDone):
-                        summary = item.result[1]
-                    points.extend(guard.take(item))
         if failure is not None:
             raise failure
         guard.require_finished(self._chunks)
-        return points, summary if len(self._chunks) == 1 else None
+
+    async def collect(self) -> tuple[list[Point], float | None]:
+        """Every point of the plan, and Scout's summary when the plan is one request."""
+        points: list[Point] = []
+
+        async def take(_: Chunk, chunk_points: list[Point]) -> None:
+            points.extend(chunk_points)
+
+        await self.read_chunks(take)
+        return points, self.summary
 
 
 class _OrderGuard:
@@ -100,7 +139,7 @@ class _OrderGuard:
         if isinstance(item, Finished):
             self._finished = True
             return []
-        points = item.result[0]
+        points = item.result
         if points and self._last is not None and points[0].time <= self._last:
             raise ResponseFormatError(
                 f"chunk {item.index} starts at {points[0].time:%Y-%m-%dT%H:%M:%SZ}, "

@@ -159,9 +159,13 @@ class Transport:
             raise RuntimeError("this ScoutClient is closed; open a new one")
         retry = 0
         while True:
-            await self._wait_for_turn()
+            await self._wait_for_pause()
             try:
                 async with self.limiter:
+                    # A 429 may have paused the client while this task queued for a slot.
+                    if self._paused():
+                        continue
+                    await self._wait_for_pace()
                     return await self._attempt(path, params, retry)
             except (APIConnectionError, APIStatusError) as exc:
                 error = self._key.scrub_exception(exc)
@@ -226,14 +230,20 @@ class Transport:
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
 
-    async def _wait_for_turn(self) -> None:
+    def _paused(self) -> bool:
+        return self._resume_at > _now()
+
+    async def _wait_for_pause(self) -> None:
         # The pause can be extended by another task's 429 while we sleep: check again after.
         while True:
             wait = self._resume_at - _now()
             if wait <= 0:
-                break
+                return
             self.stats.rate_limit_wait += wait
             await _sleep(wait)
+
+    async def _wait_for_pace(self) -> None:
+        # Reserved while holding a slot, so queued tasks cannot burst past ``rate_limit``.
         if self._interval:
             now = _now()
             start = max(now, self._next_start)

@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .._models import Point, Series
-from .._planner import Chunk, plan_range
-from .._series import SeriesReader
 from .._transport import Transport
+from ._scoped_metrics import ScopedMetrics
 from ._shape import field
-from ._validate import check_id, check_name, path_segment
+from ._validate import check_id
 
 if TYPE_CHECKING:
     from .._client import ScoutClient
@@ -32,7 +31,7 @@ APP_METRICS = (
 class Metrics:
     def __init__(self, transport: Transport, client: ScoutClient) -> None:
         self._transport = transport
-        self._client = client
+        self._series = ScopedMetrics(transport, client, APP_METRICS)
 
     async def list(self, app_id: int) -> builtins.list[str]:
         """The metric names an app offers.
@@ -58,16 +57,13 @@ class Metrics:
 
         ``resolution=None``: up to 14 days, one request at the step Scout picks; longer, 2 h.
         ``resolution="1m"`` (or a ``timedelta``): the finest data at that documented step, in as
-        many requests as it takes.
+        many requests as it takes. The series holds every grid bucket overlapping the window.
 
         >>> series = await client.metrics.get(101, "response_time", start=t0, end=t1)
         >>> series.step, series.points[0]
         """
-        reader, chunks = self._reader(app_id, metric, start, end, resolution)
-        points, summary = await reader.collect()
-        return Series(
-            app_id=app_id, metric=metric, step=chunks[0].step, points=points, summary=summary
-        )
+        scope = f"/apps/{check_id(app_id)}"
+        return await self._series.get(app_id, scope, metric, start, end, resolution)
 
     def stream(
         self,
@@ -80,28 +76,11 @@ class Metrics:
     ) -> AsyncGenerator[Point, None]:
         """The points of ``get``'s series as they arrive, in order, with bounded memory.
 
-        Arguments are checked now, before any request.
+        Arguments are checked now, before any request. Break out early or cancel at any time:
+        what is in flight is cancelled. A failure raises with ``resume_from`` set.
 
         >>> async for point in client.metrics.stream(101, "throughput", start=t0, end=t1):
         ...     write(point)
         """
-        reader, _ = self._reader(app_id, metric, start, end, resolution)
-        self._client._require_open()
-        return reader.stream(self._client._spawn)
-
-    def _reader(
-        self,
-        app_id: int,
-        metric: str,
-        start: datetime,
-        end: datetime,
-        resolution: timedelta | str | None,
-    ) -> tuple[SeriesReader, builtins.list[Chunk]]:
-        check_id(app_id)
-        check_name(metric, APP_METRICS, "metric")
-        chunks = plan_range(start, end, resolution)
-        path = f"/apps/{app_id}/metrics/{path_segment(metric)}"
-        reader = SeriesReader(
-            self._transport, path, metric, chunks, window=self._client.max_concurrency
-        )
-        return reader, chunks
+        scope = f"/apps/{check_id(app_id)}"
+        return self._series.stream(scope, metric, start, end, resolution)

@@ -1,0 +1,82 @@
+"""``client.anomalies``: anomaly events Scout detected on an app's metrics."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+
+from .._models_api import AnomalyEvent
+from .._transport import Transport
+from ._params import check_flag, check_optional_name, check_text
+from ._shape import field, parse
+from ._validate import check_id
+from ._windows import ERROR_LOOKBACK, list_in_windows, lookback_window
+
+__all__ = ["ANOMALY_STATES", "Anomalies"]
+
+ANOMALY_STATES = ("open", "closed", "all")
+
+
+class Anomalies:
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    async def list(
+        self,
+        app_id: int,
+        *,
+        start: datetime,
+        end: datetime,
+        state: str | None = None,
+        metric: str | None = None,
+        endpoint: str | None = None,
+        clamp: bool = False,
+    ) -> builtins.list[AnomalyEvent]:
+        """The anomaly events overlapping ``[start, end)``, latest start first.
+
+        ``state`` is ``open``, ``closed`` or ``all`` (Scout's default); ``metric`` a metric name
+        such as ``response_time`` or ``error_rate`` (not checked here: Scout may add more);
+        ``endpoint`` an endpoint *name* (exact match, not the id). Scout serves the last 30 days
+        only: an older ``start`` is a ``ValueError`` before any request, or with ``clamp=True``
+        is moved up to the earliest allowed instant. A window over 14 days is fetched as several
+        requests, merged without duplicates (an event seen in two keeps the newer figures).
+
+        >>> events = await client.anomalies.list(101, start=t0, end=t1, state="open")
+        >>> [(e.metric, e.endpoint, e.severity) for e in events]
+        """
+        check_id(app_id)
+        params: dict[str, str] = {}
+        if check_optional_name(state, ANOMALY_STATES, "state") is not None:
+            params["state"] = str(state)
+        if metric is not None:
+            params["metric"] = check_text(metric, "metric")
+        if endpoint is not None:
+            params["endpoint"] = check_text(endpoint, "endpoint")
+        start_utc, end_utc = lookback_window(
+            start,
+            end,
+            lookback=ERROR_LOOKBACK,
+            what="anomaly events",
+            clamp=check_flag(clamp, "clamp"),
+        )
+        return await list_in_windows(
+            self._transport,
+            f"/apps/{app_id}/anomaly_events",
+            "anomaly_events",
+            AnomalyEvent,
+            start_utc,
+            end_utc,
+            key=lambda event: event.id,
+            time=lambda event: event.started_at,
+            params=params,
+        )
+
+    async def get(self, app_id: int, event_id: int) -> AnomalyEvent:
+        """One anomaly event with its detail: ``smart_monitor``, ``deploy``, ``baseline_std_dev``.
+
+        >>> event = await client.anomalies.get(101, events[0].id)
+        >>> event.smart_monitor.name, event.deploy and event.deploy.sha
+        """
+        path = f"/apps/{check_id(app_id)}/anomaly_events/{check_id(event_id, 'event_id')}"
+        results = await self._transport.get(path)
+        return parse(field(results, "anomaly_event", dict, path), AnomalyEvent, path)

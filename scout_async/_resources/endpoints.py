@@ -1,0 +1,162 @@
+"""``client.endpoints``: an app's endpoints (listed, or paged through) and their metric series."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncGenerator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from .._exceptions import ResponseFormatError
+from .._models import Point, Series
+from .._models_api import Endpoint
+from .._time import format_time
+from .._transport import Transport
+from ._params import check_count, check_key, check_optional_name
+from ._scoped_metrics import ScopedMetrics
+from ._shape import field, parse_list
+from ._validate import check_id, path_segment
+from ._windows import short_window
+from .metrics import APP_METRICS
+
+if TYPE_CHECKING:
+    from .._client import ScoutClient
+
+__all__ = ["ENDPOINT_METRICS", "ENDPOINT_SORT_KEYS", "Endpoints"]
+
+#: The spec gives endpoint metrics the same names as app metrics.
+ENDPOINT_METRICS = APP_METRICS
+#: ``sort_by`` of ``endpoints.iter``: Scout sorts descending by the field.
+ENDPOINT_SORT_KEYS = ("time_consumed", "response_time", "throughput", "error_rate")
+
+
+def _window_params(start: datetime, end: datetime) -> dict[str, str]:
+    return {"from": format_time(start), "to": format_time(end)}
+
+
+def _endpoint_page(results: Any, path: str) -> tuple[builtins.list[Endpoint], bool]:
+    """The endpoints of one answer, and whether more follow. Reads both shapes (quirk 5): the
+    bare list, and ``{endpoints, count, total_count, has_more}``."""
+    if isinstance(results, builtins.list):
+        return parse_list(results, Endpoint, path), False
+    items = parse_list(field(results, "endpoints", builtins.list, path), Endpoint, path)
+    has_more = results.get("has_more", False)
+    if not isinstance(has_more, bool):
+        raise ResponseFormatError(
+            f"expected results.has_more to be a bool, got {has_more!r}", method="GET", path=path
+        )
+    return items, has_more
+
+
+class Endpoints:
+    def __init__(self, transport: Transport, client: ScoutClient) -> None:
+        self._transport = transport
+        self._metrics = ScopedMetrics(transport, client, ENDPOINT_METRICS)
+
+    async def list(self, app_id: int, *, start: datetime, end: datetime) -> builtins.list[Endpoint]:
+        """Every endpoint of the app with its figures over ``[start, end)`` (at most 14 days),
+        in Scout's order, in one request.
+
+        >>> endpoints = await client.endpoints.list(101, start=t0, end=t1)
+        >>> [(e.name, e.id, e.p95) for e in endpoints]
+        """
+        check_id(app_id)
+        start_utc, end_utc = short_window(start, end, "endpoints.list")
+        path = f"/apps/{app_id}/endpoints"
+        results = await self._transport.get(path, _window_params(start_utc, end_utc))
+        return _endpoint_page(results, path)[0]
+
+    def iter(
+        self,
+        app_id: int,
+        *,
+        start: datetime,
+        end: datetime,
+        sort_by: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> AsyncGenerator[Endpoint, None]:
+        """Every endpoint from ``offset`` on, page by page (``limit`` per request), optionally
+        sorted descending by ``sort_by`` (``time_consumed``, ``response_time``, ``throughput``,
+        ``error_rate``). Pages are fetched as you iterate; arguments are checked now.
+
+        >>> pages = client.endpoints.iter(101, start=t0, end=t1, sort_by="throughput")
+        >>> async for endpoint in pages:
+        ...     print(endpoint.name, endpoint.throughput)
+        """
+        check_id(app_id)
+        start_utc, end_utc = short_window(start, end, "endpoints.iter")
+        check_optional_name(sort_by, ENDPOINT_SORT_KEYS, "sort_by")
+        check_count(limit, "limit", 1)
+        check_count(offset, "offset", 0)
+        return self._pages(app_id, start_utc, end_utc, sort_by, limit, offset)
+
+    async def _pages(
+        self,
+        app_id: int,
+        start: datetime,
+        end: datetime,
+        sort_by: str | None,
+        limit: int,
+        offset: int,
+    ) -> AsyncGenerator[Endpoint, None]:
+        path = f"/apps/{app_id}/endpoints"
+        while True:
+            params = _window_params(start, end) | {"limit": str(limit), "offset": str(offset)}
+            if sort_by is not None:
+                params["sort_by"] = sort_by
+            items, has_more = _endpoint_page(await self._transport.get(path, params), path)
+            for item in items:
+                yield item
+            if not has_more or not items:  # an empty page ends it even if has_more says not
+                return
+            offset += len(items)
+
+    async def metric(
+        self,
+        app_id: int,
+        endpoint_id: str,
+        metric: str,
+        *,
+        start: datetime,
+        end: datetime,
+        resolution: timedelta | str | None = None,
+    ) -> Series:
+        """One endpoint's series of ``metric`` over ``[start, end)``, any length, at one step.
+
+        Planned, fetched and merged exactly like ``client.metrics.get`` (same metric names, same
+        ``resolution``). ``endpoint_id`` is ``Endpoint.id``.
+
+        >>> series = await client.endpoints.metric(
+        ...     101, endpoint.id, "response_time", start=t0, end=t1
+        ... )
+        >>> series.step, series.points[-1].value
+        """
+        path = self._scope(app_id, endpoint_id)
+        return await self._metrics.get(app_id, path, metric, start, end, resolution)
+
+    def stream_metric(
+        self,
+        app_id: int,
+        endpoint_id: str,
+        metric: str,
+        *,
+        start: datetime,
+        end: datetime,
+        resolution: timedelta | str | None = None,
+    ) -> AsyncGenerator[Point, None]:
+        """The points of ``metric``'s series as they arrive, in order, with bounded memory.
+        Arguments are checked now, before any request.
+
+        >>> async for point in client.endpoints.stream_metric(101, endpoint.id, "throughput",
+        ...                                                   start=t0, end=t1):
+        ...     write(point)
+        """
+        return self._metrics.stream(
+            self._scope(app_id, endpoint_id), metric, start, end, resolution
+        )
+
+    @staticmethod
+    def _scope(app_id: int, endpoint_id: str) -> str:
+        check_id(app_id)
+        return f"/apps/{app_id}/endpoints/{path_segment(check_key(endpoint_id, 'endpoint_id'))}"
