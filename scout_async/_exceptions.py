@@ -11,7 +11,8 @@
     │   └── APITimeoutError       ... because it timed out
     ├── ConfigurationError        bad client settings (also a ValueError), before any request
     ├── ResponseFormatError       non-JSON, missing envelope, unexpected shape
-    └── StepMismatchError         a series came back at another step than the plan asked for
+    ├── StepMismatchError         a series came back at another step than the plan asked for
+    └── CheckpointMismatchError   a backfill checkpoint (or its output) is not the plan's own
 
 Every message names the method and the path, never a header, a URL query or the API key.
 Errors raised by a streamed series carry ``resume_from``: the series is complete up to it.
@@ -26,6 +27,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "CheckpointMismatchError",
     "ConfigurationError",
     "InvalidRequestError",
     "NotFoundError",
@@ -153,3 +155,21 @@ class StepMismatchError(ScoutError):
 class ConfigurationError(ScoutError, ValueError):
     """The client was set up wrong (no API key, a bad base URL, auth mode or limit); raised at
     construction, before any request."""
+
+
+class CheckpointMismatchError(ScoutError):
+    """A backfill checkpoint belongs to another plan (apps, metrics, window, step, sink), is not a
+    checkpoint at all, or its output no longer matches it; raised before any data is fetched.
+
+    Resuming with it would skip or repeat points, so the job refuses: pass the original arguments,
+    or delete the checkpoint (and the output) to start over. ``checkpoint_path`` names the file.
+
+    >>> try:
+    ...     await client.backfill(..., sink="points.db", checkpoint="state.json")
+    ... except CheckpointMismatchError as error:
+    ...     print(error)  # says which part of the plan differs
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.checkpoint_path = path

@@ -1,0 +1,380 @@
+"""``ScoutClient.backfill``: every (app, metric) series over one window into a sink, resumable.
+
+How a job runs:
+
+* **Checked first.** apps, metrics, window, resolution, sink, checkpoint and the checkpoint's
+  fingerprint are checked before any request; then ``"all"`` is listed (or, on resume, the
+  series are taken from the checkpoint), and the sink is opened.
+* **One plan, one limit.** The window is planned once (``plan_range``) and every series uses that
+  plan. Series run concurrently, at most ``max_concurrency`` open at a time (a memory bound: each
+  holds at most ``max_concurrency`` chunks ahead of its writer); their requests share the client's
+  one limit on requests in flight, its 429 pause and its ``rate_limit``. The job's requests wait
+  for a turn (at most ``max_concurrency``, the client's limit) before they reach the transport,
+  so none is queued past the 429 pause or the rate pacing.
+* **In order, then checkpointed.** Each series' chunks reach the sink in time order. A chunk's
+  write and its watermark (the chunk's ``owned_end``) are one step that cancellation cannot split;
+  at most every ``checkpoint_every`` seconds the sink is flushed (durable) and then the checkpoint
+  is replaced. A crash in between re-fetches chunks, never loses or repeats one: on resume the
+  sink drops what was written after the checkpoint (see each sink) and the series continue from
+  their watermarks, skipping the chunks whose ``owned_end`` is at or before it (the plan is never
+  recomputed from what is left). Cancelling the job flushes and checkpoints what was written.
+* **Failures stay per series.** A series whose request fails after the transport's retries is
+  ``"failed"`` and the others go on. A dead server stops the job: after
+  ``max_consecutive_failures`` series in a row fail with a connection error, a 5xx or an exhausted
+  429 (or once the key is refused), nothing new starts, series in flight are cancelled and become
+  ``"skipped"``, the checkpoint is written, and the result says why in ``stopped``. Rerunning the
+  same call later resumes. Errors of the sink or of the ``progress`` callback end the job and are
+  raised; the last checkpoint stays valid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import math
+import os
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
+
+import anyio
+import anyio.abc
+import anyio.to_thread
+
+from ._checkpoint import Checkpoint, CheckpointFile, Plan
+from ._exceptions import (
+    APIConnectionError,
+    AuthenticationError,
+    RateLimitError,
+    ScoutError,
+    ServerError,
+)
+from ._models import Point
+from ._planner import Chunk, plan_range
+from ._report import BackfillResult, Progress, SeriesResult, SeriesStatus
+from ._selection import AppsArg, MetricsArg, SeriesKey, metric_path, select
+from ._series import SeriesReader
+from ._sinks import Sink, open_sink
+from ._time import require_aware
+from ._transport import TransportStats
+
+if TYPE_CHECKING:
+    from ._client import ScoutClient
+
+__all__ = ["DEFAULT_CHECKPOINT_EVERY", "DEFAULT_MAX_CONSECUTIVE_FAILURES", "backfill"]
+
+DEFAULT_CHECKPOINT_EVERY = 1.0
+DEFAULT_MAX_CONSECUTIVE_FAILURES = 3
+
+ProgressCallback = Callable[[Progress], object]
+
+# Errors that say "the server (or the way to it) is down", not "this series is wrong".
+_DEAD_SERVER_ERRORS = (APIConnectionError, ServerError, RateLimitError)
+
+
+async def backfill(
+    client: ScoutClient,
+    *,
+    apps: AppsArg,
+    metrics: MetricsArg,
+    start: datetime,
+    end: datetime,
+    resolution: timedelta | str | None,
+    sink: Sink | str | os.PathLike[str],
+    checkpoint: str | os.PathLike[str] | None,
+    progress: ProgressCallback | None,
+    checkpoint_every: float = DEFAULT_CHECKPOINT_EVERY,
+    max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+) -> BackfillResult:
+    """The job behind ``ScoutClient.backfill`` (see there and the module notes)."""
+    selection = select(apps, metrics)
+    chunks = plan_range(start, end, resolution)
+    target = _as_sink(sink)
+    store = None if checkpoint is None else CheckpointFile(checkpoint)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a callable taking a Progress, got {progress!r}")
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, float)):
+        raise TypeError(f"checkpoint_every must be seconds, got {checkpoint_every!r}")
+    if not (checkpoint_every >= 0 and math.isfinite(checkpoint_every)):
+        raise ValueError(f"checkpoint_every must be >= 0 seconds, got {checkpoint_every!r}")
+    if (
+        isinstance(max_consecutive_failures, bool)
+        or not isinstance(max_consecutive_failures, int)
+        or max_consecutive_failures < 1
+    ):
+        raise ValueError(
+            f"max_consecutive_failures must be an int >= 1, got {max_consecutive_failures!r}"
+        )
+    client._require_open()
+    plan = Plan(
+        selection=selection,
+        start=require_aware(start, "start"),
+        end=require_aware(end, "end"),
+        step=chunks[0].step,
+        sink=target.location,
+    )
+    state = None
+    if store is not None:
+        state = await anyio.to_thread.run_sync(store.load, plan, [c.owned_end for c in chunks])
+    series = state.series if state is not None else await selection.resolve(client)
+    job = _Job(
+        client,
+        plan,
+        chunks,
+        series,
+        target,
+        store,
+        progress,
+        checkpoint_every=float(checkpoint_every),
+        max_consecutive_failures=max_consecutive_failures,
+        done_until=state.done_until if state is not None else {},
+    )
+    return await job.run(state.sink if state is not None else None)
+
+
+def _as_sink(sink: object) -> Sink:
+    if isinstance(sink, (str, os.PathLike)):
+        return open_sink(sink)
+    if not isinstance(sink, Sink):
+        raise TypeError(
+            "sink must be a path or a Sink (location, open, write, flush, close), "
+            f"got {type(sink).__name__}"
+        )
+    if not isinstance(sink.location, str) or not sink.location:
+        raise TypeError(f"sink.location must be a non-empty str, got {sink.location!r}")
+    return sink
+
+
+class _JobFailure(Exception):
+    """The sink or the progress callback failed: the job ends (wraps the cause)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Job:
+    def __init__(
+        self,
+        client: ScoutClient,
+        plan: Plan,
+        chunks: list[Chunk],
+        series: Sequence[SeriesKey],
+        sink: Sink,
+        store: CheckpointFile | None,
+        progress: ProgressCallback | None,
+        *,
+        checkpoint_every: float,
+        max_consecutive_failures: int,
+        done_until: dict[SeriesKey, datetime | None],
+    ) -> None:
+        self._client = client
+        self._plan = plan
+        self._chunks = chunks
+        self._series = list(series)
+        self._sink = sink
+        self._store = store
+        self._progress = progress
+        self._every = checkpoint_every
+        self._max_failures = max_consecutive_failures
+        self._marks: dict[SeriesKey, datetime | None] = {
+            key: done_until.get(key) for key in self._series
+        }
+        self._status: dict[SeriesKey, SeriesStatus] = {}
+        self._errors: dict[SeriesKey, ScoutError] = {}
+        self._points = dict.fromkeys(self._series, 0)
+        self._written = dict.fromkeys(self._series, 0)
+        self._chunks_done = sum(len(chunks) - len(self._todo(key)) for key in self._series)
+        self._lock = anyio.Lock()
+        self._series_slots = anyio.CapacityLimiter(client.max_concurrency)
+        self._consecutive_failures = 0
+        self._stopped: str | None = None
+        self._fatal: Exception | None = None
+        self._broken = False
+        self._tg: anyio.abc.TaskGroup | None = None
+        self._started = anyio.current_time()
+        self._last_checkpoint = self._started
+        stats = client.stats
+        self._base = TransportStats(
+            retries=stats.retries,
+            rate_limited=stats.rate_limited,
+            rate_limit_wait=stats.rate_limit_wait,
+        )
+
+    def _todo(self, key: SeriesKey) -> list[Chunk]:
+        mark = self._marks[key]
+        return [c for c in self._chunks if mark is None or c.owned_end > mark]
+
+    async def run(self, resume: dict[str, object] | None) -> BackfillResult:
+        with anyio.CancelScope(shield=True):  # opened means closed again, even if cancelled now
+            await self._sink.open(resume)
+        try:
+            if self._store is not None and resume is None:
+                async with self._lock:
+                    await self._checkpoint()  # the series list and the sink's starting point
+            async with anyio.create_task_group() as tg:
+                self._tg = tg
+                for key in self._series:
+                    tg.start_soon(self._run_series, key)
+            if self._fatal is not None:
+                raise self._fatal
+            async with self._lock:
+                await self._checkpoint()
+        except BaseException:
+            if self._fatal is None and not self._broken:
+                # Cancelled (or the final checkpoint failed): keep what was written so far.
+                with anyio.CancelScope(shield=True):
+                    async with self._lock:
+                        # If this fails too, the error being raised says more; the last
+                        # checkpoint still holds.
+                        with contextlib.suppress(Exception):
+                            await self._checkpoint()
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._sink.close()
+        return self._result()
+
+    async def _run_series(self, key: SeriesKey) -> None:
+        todo = self._todo(key)
+        if not todo:
+            self._status[key] = "ok"
+            return
+        async with self._series_slots:
+            reader = SeriesReader(
+                self._client._transport,
+                metric_path(key),
+                key[1],
+                todo,
+                window=self._client.max_concurrency,
+            )
+            try:
+                await reader.read_chunks(partial(self._write, key))
+            except _JobFailure as failure:
+                self._fail_job(failure.error)
+                return
+            except ScoutError as exc:
+                self._series_failed(key, exc)
+            except Exception as exc:  # e.g. the client was closed under the job
+                self._fail_job(exc)
+                return
+            else:
+                self._status[key] = "ok"
+                self._consecutive_failures = 0
+            try:
+                async with self._lock:
+                    await self._report()
+            except _JobFailure as failure:
+                self._fail_job(failure.error)
+
+    async def _write(self, key: SeriesKey, chunk: Chunk, points: list[Point]) -> None:
+        async with self._lock:
+            try:
+                # The write and its watermark are one step: a cancellation between them would
+                # leave rows in the output that the checkpoint says are still to come.
+                with anyio.CancelScope(shield=True):
+                    await self._sink.write(key[0], key[1], points)
+                    self._marks[key] = chunk.owned_end
+                    self._points[key] += len(points)
+                    self._written[key] += 1
+                    self._chunks_done += 1
+                    due = anyio.current_time() - self._last_checkpoint >= self._every
+                    if self._store is not None and due:
+                        await self._checkpoint()
+            except Exception as exc:
+                raise _JobFailure(exc) from exc
+            await self._report()
+
+    async def _checkpoint(self) -> None:
+        """Flush the sink, then record the watermarks with its position (lock held)."""
+        try:
+            position = await self._sink.flush()
+            if self._store is not None:
+                state = Checkpoint(
+                    series=self._series, done_until=dict(self._marks), sink=dict(position)
+                )
+                await anyio.to_thread.run_sync(self._store.save, self._plan, state)
+        except Exception:
+            self._broken = True
+            raise
+        self._last_checkpoint = anyio.current_time()
+
+    async def _report(self) -> None:
+        if self._progress is None:
+            return
+        try:
+            outcome = self._progress(self._snapshot())
+            if inspect.isawaitable(outcome):
+                await outcome
+        except Exception as exc:
+            raise _JobFailure(exc) from exc
+
+    def _snapshot(self) -> Progress:
+        stats = self._client.stats
+        statuses = list(self._status.values())
+        return Progress(
+            chunks_done=self._chunks_done,
+            chunks_total=len(self._chunks) * len(self._series),
+            points_written=sum(self._points.values()),
+            series_done=statuses.count("ok"),
+            series_failed=statuses.count("failed"),
+            series_total=len(self._series),
+            retries=stats.retries - self._base.retries,
+            rate_limited=stats.rate_limited - self._base.rate_limited,
+            rate_limit_wait=stats.rate_limit_wait - self._base.rate_limit_wait,
+            elapsed=anyio.current_time() - self._started,
+        )
+
+    def _series_failed(self, key: SeriesKey, error: ScoutError) -> None:
+        self._status[key] = "failed"
+        self._errors[key] = error
+        if isinstance(error, AuthenticationError):
+            self._stop(f"the API key was refused: {error}")
+        elif isinstance(error, _DEAD_SERVER_ERRORS):
+            self._consecutive_failures += 1
+            if self._consecutive_failures >= self._max_failures:
+                self._stop(
+                    f"{self._consecutive_failures} series in a row failed with connection or "
+                    f"server errors; the last: {error}"
+                )
+        else:
+            self._consecutive_failures = 0  # the server answered: it is the series, not it
+
+    def _stop(self, reason: str) -> None:
+        if self._stopped is None:
+            self._stopped = reason
+        if self._tg is not None:
+            self._tg.cancel_scope.cancel()
+
+    def _fail_job(self, error: Exception) -> None:
+        if self._fatal is None:
+            self._fatal = error
+        if self._tg is not None:
+            self._tg.cancel_scope.cancel()
+
+    def _result(self) -> BackfillResult:
+        results = []
+        for key in self._series:
+            status = self._status.get(key, "skipped")
+            mark = self._marks[key]
+            results.append(
+                SeriesResult(
+                    app_id=key[0],
+                    metric=key[1],
+                    status=status,
+                    points=self._points[key],
+                    chunks=self._written[key],
+                    error=self._errors.get(key),
+                    resume_from=None
+                    if status == "ok"
+                    else (mark if mark is not None else self._chunks[0].owned_start),
+                )
+            )
+        return BackfillResult(
+            series=tuple(results),
+            start=self._plan.start,
+            end=self._plan.end,
+            step=self._plan.step,
+            stopped=self._stopped,
+        )

@@ -1,0 +1,290 @@
+"""poll: each complete bucket exactly once across polls, failing and slow series isolated."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import pytest
+import trio
+
+from scout_async import (
+    APITimeoutError,
+    NotFoundError,
+    Point,
+    PollUpdate,
+    ScoutError,
+    ServerError,
+)
+from scout_async._steps import floor_to_grid
+
+from .backfill_worker import T0, FakeScout, Fault, expected
+from .conftest import VirtualClock
+
+M = timedelta(minutes=1)
+INTERVAL = timedelta(minutes=5)
+LATENESS = timedelta(minutes=2)
+START = T0 + timedelta(hours=10, seconds=17)
+SETTLE = 300
+
+
+class WallClock:
+    """A virtual wall clock: ``sleep`` lets the other tasks run until they settle (no real I/O
+    happens, so a few hundred scheduler rounds are plenty, and always the same), then moves
+    time on at once."""
+
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+        self.sleeps: list[float] = []
+
+    def now(self) -> datetime:
+        return self.current
+
+    async def sleep(self, seconds: float) -> None:
+        for _ in range(SETTLE):
+            await anyio.lowlevel.checkpoint()
+        self.sleeps.append(seconds)
+        self.current += timedelta(seconds=seconds)
+
+
+Seen = list[tuple[datetime, PollUpdate]]
+
+
+async def collect(
+    updates: AsyncGenerator[PollUpdate, None],
+    wall: WallClock,
+    until: Any,
+) -> Seen:
+    seen: Seen = []
+    async with aclosing(updates) as stream:
+        async for update in stream:
+            seen.append((wall.now(), update))
+            if until(seen):
+                break
+    return seen
+
+
+def check_series(seen: Seen, app_id: int, metric: str, origin: datetime) -> list[Point]:
+    """The series' updates are contiguous from ``origin``, each complete when it came, and
+    together hold every bucket once; returns its points."""
+    mine = [(at, u) for at, u in seen if (u.app_id, u.metric) == (app_id, metric)]
+    reached = origin
+    points: list[Point] = []
+    for at, update in mine:
+        if update.error is not None:
+            assert update.start == reached  # an error names what is still to come
+            assert update.points == ()
+            continue
+        assert update.start == reached
+        assert update.end <= floor_to_grid(at - LATENESS, M)  # only complete buckets
+        assert all(update.start <= p.time and p.time + M <= update.end for p in update.points)
+        points.extend(update.points)
+        reached = update.end
+    assert points == expected(app_id, metric, origin, reached, M)
+    assert reached > origin
+    return points
+
+
+def origin_of(first: datetime) -> datetime:
+    return floor_to_grid(first - LATENESS - INTERVAL, M)
+
+
+async def test_each_complete_bucket_is_yielded_once_across_polls(clock: VirtualClock) -> None:
+    fake = FakeScout()
+    wall = WallClock(START)
+    async with fake.client(max_concurrency=3) as client:
+        updates = client.poll(
+            apps=[101, 102],
+            metrics=["apdex", "errors"],
+            interval=INTERVAL,
+            lateness=LATENESS,
+            clock=wall,
+        )
+        seen = await collect(updates, wall, lambda s: s[-1][0] >= START + timedelta(hours=4))
+    assert all(u.error is None for _, u in seen)
+    for app_id in (101, 102):
+        for metric in ("apdex", "errors"):
+            points = check_series(seen, app_id, metric, origin_of(START))
+            assert len(points) > 4 * 60 - 10
+    assert set(wall.sleeps[1:]) == {300.0}  # on the interval, after the first (off-grid) tick
+    # One request per series and tick: nothing fetched twice (the last tick's other three
+    # series were fetched, but the consumer stopped before taking them).
+    assert len(seen) <= len(fake.data_requests()) <= len(seen) + 3
+
+
+async def test_since_catches_up_first(clock: VirtualClock) -> None:
+    fake = FakeScout()
+    wall = WallClock(START)
+    since = START - timedelta(days=2, minutes=3)
+    async with fake.client() as client:
+        updates = client.poll(
+            apps=[101], metrics=["throughput"], since=since, lateness=LATENESS, clock=wall
+        )
+        seen = await collect(updates, wall, lambda s: len(s) == 3)
+    first = seen[0][1]
+    assert first.start == floor_to_grid(since, M)
+    assert first.end == floor_to_grid(START - LATENESS, M)
+    check_series(seen, 101, "throughput", floor_to_grid(since, M))
+
+
+async def test_a_failing_app_surfaces_errors_and_the_others_continue(clock: VirtualClock) -> None:
+    fake = FakeScout()
+    # Four attempts per poll (three retries): the first two polls of app 102 fail.
+    fake.add_fault(Fault(path="/apps/102/metrics/*", status=503, times=8))
+    wall = WallClock(START)
+    async with fake.client(max_concurrency=2) as client:
+        updates = client.poll(
+            apps=[101, 102], metrics=["throughput"], lateness=LATENESS, clock=wall
+        )
+        seen = await collect(updates, wall, lambda s: len(s) >= 12)
+    errors = [(at, u) for at, u in seen if u.error is not None]
+    assert [u.app_id for _, u in errors] == [102, 102]
+    assert all(isinstance(u.error, ServerError) for _, u in errors)
+    assert errors[1][0] - errors[0][0] == INTERVAL  # retried at the next tick
+    ticks_of_101 = [at for at, u in seen if u.app_id == 101]
+    assert len(ticks_of_101) == len(set(ticks_of_101)) >= 5  # not held up
+    check_series(seen, 101, "throughput", origin_of(START))
+    # App 102 caught up from its own watermark: no gap, nothing twice.
+    check_series(seen, 102, "throughput", origin_of(START))
+
+
+async def test_a_hanging_app_times_out_without_stalling_the_others(clock: VirtualClock) -> None:
+    fake = FakeScout()
+    hang = fake.add_fault(Fault(path="/apps/102/metrics/*", hang=anyio.Event()))
+    wall = WallClock(START)
+
+    def recovered(seen: Seen) -> bool:
+        return any(u.app_id == 102 and u.error is None for _, u in seen)
+
+    async with fake.client() as client:
+        updates = client.poll(
+            apps=[101, 102], metrics=["errors"], lateness=LATENESS, timeout=0.3, clock=wall
+        )
+        with anyio.fail_after(10):
+            seen = await collect(updates, wall, recovered)
+    assert hang.hits == 1
+    errors = [u for _, u in seen if u.error is not None]
+    assert len(errors) == 1
+    assert isinstance(errors[0].error, APITimeoutError)
+    assert "longer than 0.3s" in str(errors[0].error)
+    before_timeout = [u for _, u in seen[: seen.index(next(s for s in seen if s[1].error))]]
+    assert len([u for u in before_timeout if u.app_id == 101]) >= 2  # 101 went on meanwhile
+    check_series(seen, 101, "errors", origin_of(START))
+    check_series(seen, 102, "errors", origin_of(START))
+
+
+async def test_apps_and_metrics_all_are_listed_once(clock: VirtualClock) -> None:
+    fake = FakeScout(apps=[101, 102], metrics={101: ["apdex"], 102: ["errors", "throughput"]})
+    wall = WallClock(START)
+    async with fake.client() as client:
+        seen = await collect(
+            client.poll(apps="all", metrics="all", lateness=LATENESS, clock=wall),
+            wall,
+            lambda s: len(s) == 9,
+        )
+    assert {(u.app_id, u.metric) for _, u in seen} == {
+        (101, "apdex"),
+        (102, "errors"),
+        (102, "throughput"),
+    }
+    listings = [r for r in fake.requests if r.start is None]
+    assert len(listings) == 3  # /apps and each app's metrics, once
+
+
+async def test_a_listing_failure_is_raised_to_the_consumer() -> None:
+    fake = FakeScout()
+    fake.add_fault(Fault(path="/apps", status=404))
+    async with fake.client() as client:
+        with pytest.raises(NotFoundError):
+            async for _ in client.poll(apps="all", metrics=["apdex"], clock=WallClock(START)):
+                pass
+
+
+async def test_a_clock_without_a_time_zone_is_reported_to_the_consumer() -> None:
+    naive = WallClock(START.replace(tzinfo=None))
+    async with FakeScout().client() as client:
+        with pytest.raises(ValueError, match=r"clock\.now"):
+            async for _ in client.poll(apps=[101], metrics=["apdex"], clock=naive):
+                pass
+
+
+async def test_closing_the_generator_stops_the_polling(clock: VirtualClock) -> None:
+    fake = FakeScout()
+    wall = WallClock(START)
+    async with fake.client() as client:
+        updates = client.poll(apps=[101, 102, 103], metrics=["apdex"], clock=wall)
+        async with aclosing(updates) as stream:
+            await stream.__anext__()
+        for _ in range(50):
+            if not client._jobs._running:
+                break
+            await anyio.sleep(0.01)
+        assert client._jobs._running == {}
+        sent = len(fake.requests)
+        await anyio.sleep(0.05)
+        assert len(fake.requests) == sent
+
+
+async def test_closing_the_client_ends_the_poll_with_an_error(clock: VirtualClock) -> None:
+    wall = WallClock(START)
+    client = FakeScout().client()
+    updates = client.poll(apps=[101], metrics=["apdex"], clock=wall)
+    async with aclosing(updates) as stream:
+        await stream.__anext__()
+        await client.aclose()
+        with pytest.raises(ScoutError, match="client was closed"):
+            await stream.__anext__()
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "match"),
+    [
+        ({"apps": []}, ValueError, "apps is empty"),
+        ({"metrics": ["latency"]}, ValueError, "response_time"),
+        ({"interval": timedelta(0)}, ValueError, "interval"),
+        ({"interval": 300}, ValueError, "interval"),
+        ({"lateness": timedelta(minutes=-1)}, ValueError, "lateness"),
+        ({"resolution": None}, TypeError, "resolution"),
+        ({"resolution": "3m"}, ValueError, "1m"),
+        ({"since": START.replace(tzinfo=None)}, ValueError, "naive"),
+        ({"timeout": 0}, ValueError, "timeout"),
+        ({"clock": object()}, TypeError, "clock"),
+    ],
+)
+async def test_bad_arguments_fail_before_any_request(
+    changes: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    fake = FakeScout()
+    arguments: dict[str, Any] = {"apps": [101], "metrics": ["apdex"]} | changes
+    async with fake.client() as client:
+        with pytest.raises(error, match=match):
+            client.poll(**arguments)
+    assert fake.requests == []
+
+
+def test_polling_works_on_trio() -> None:
+    async def main() -> Seen:
+        wall = WallClock(START)
+        async with FakeScout().client() as client:
+            return await collect(
+                client.poll(apps=[101], metrics=["apdex"], lateness=LATENESS, clock=wall),
+                wall,
+                lambda s: len(s) == 4,
+            )
+
+    seen = trio.run(main)
+    check_series(seen, 101, "apdex", origin_of(START))
+
+
+async def test_the_default_clock_is_the_wall_clock() -> None:
+    from scout_async._poll import SystemClock
+
+    clock = SystemClock()
+    before = clock.now()
+    await clock.sleep(0)
+    assert before.tzinfo is not None
+    assert clock.now() >= before
