@@ -1,0 +1,288 @@
+"""The ``scout-async`` command group: global options, logging, and turning errors into one line.
+
+Exit codes: 0 done, 1 the API or the file system failed, 2 a usage error (bad option, missing
+key, an empty window). No traceback for either: a user mistake or an API error is one
+``error: ...`` line on stderr, with the API key scrubbed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+
+from .._constants import (
+    API_KEY_ENV,
+    AUTH_MODES,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    LOGGER_NAME,
+)
+from .._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    ScoutError,
+)
+from .._redact import REDACTED
+from .._version import __version__
+from ._commands import apps, metrics
+from ._context import Settings, scrub
+from ._demo import demo
+from ._fetch import fetch
+
+__all__ = ["CliError", "CliUsageError", "main"]
+
+
+class CliError(click.ClickException):
+    """Shown as a single ``error: ...`` line on stderr; exit code 1."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class CliUsageError(CliError):
+    """A usage error as one line; exit code 2."""
+
+    exit_code = 2
+
+
+def _usage_error(exc: click.UsageError, secret: str | None) -> CliError:
+    hint = ""
+    if exc.ctx is not None:
+        hint = f" (see '{exc.ctx.command_path} --help')"
+    return CliUsageError(scrub(exc.format_message(), secret) + hint)
+
+
+def _describe(exc: ScoutError) -> str:
+    if isinstance(exc, AuthenticationError):
+        said = f"{exc.status_code} {exc.server_message or ''}".strip()
+        return (
+            f"the server refused the API key ({exc.method} {exc.path}: {said}); "
+            f"check --api-key or {API_KEY_ENV}"
+        )
+    if isinstance(exc, APITimeoutError):
+        return f"{exc}; a longer --timeout may help"
+    if isinstance(exc, APIConnectionError):
+        return f"{exc}; check --url or {BASE_URL_ENV}"
+    if isinstance(exc, NotFoundError):
+        return f"{exc}; see `scout-async apps` for the app ids"
+    return str(exc)
+
+
+def _file_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
+
+
+def _quiet_broken_pipe() -> None:
+    # The reader went away (`| head`): stop quietly, and keep the interpreter's final flush of
+    # stdout from failing again.
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+# click >= 8.2 shows the help for a bare `scout-async` through this UsageError: let it through.
+_HELP_ERRORS: tuple[type[Exception], ...] = tuple(
+    error
+    for error in (getattr(click.exceptions, "NoArgsIsHelpError", None),)
+    if isinstance(error, type)
+)
+
+
+class ScoutGroup(click.Group):
+    """A group whose errors are one line each (see the module docstring)."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except _HELP_ERRORS:
+            raise
+        except click.UsageError as exc:
+            raise _usage_error(exc, os.environ.get(API_KEY_ENV)) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        secret = ctx.params.get("api_key")
+        try:
+            return super().invoke(ctx)
+        except CliError:
+            raise
+        except _HELP_ERRORS:
+            raise
+        except click.UsageError as exc:
+            raise _usage_error(exc, secret) from None
+        except click.ClickException:
+            raise
+        except ConfigurationError as exc:
+            raise CliUsageError(scrub(str(exc), secret)) from None
+        except ScoutError as exc:
+            raise CliError(scrub(_describe(exc), secret)) from None
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            ctx.exit(1)
+        except OSError as exc:
+            raise CliError(scrub(_file_error(exc), secret)) from None
+        except ValueError as exc:  # the library refusing an argument, before any request
+            raise CliUsageError(scrub(str(exc), secret)) from None
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is now (a progress display or a test may swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+class _Scrub(logging.Filter):
+    def __init__(self, secret: str | None) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secret:
+            message = record.getMessage()
+            if self.secret in message:
+                record.msg, record.args = message.replace(self.secret, REDACTED), None
+        return True
+
+
+def _log_to_stderr(ctx: click.Context, verbose: int, secret: str | None) -> None:
+    logger = logging.getLogger(LOGGER_NAME)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_Scrub(secret))
+    previous = logger.level
+    logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+    logger.addHandler(handler)
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+    ctx.call_on_close(restore)
+
+
+EPILOG = """\b
+Examples:
+  export SCOUT_API_KEY=...        # Scout: organization settings -> API tokens
+  scout-async apps
+  scout-async metrics 101
+  scout-async fetch 101 response_time --from 7d
+  scout-async fetch 101 throughput --from 2026-06-01 --to 2026-07-01 -o june.csv
+  scout-async demo                # no account needed: the bundled simulator
+"""
+
+
+@click.group(
+    "scout-async",
+    cls=ScoutGroup,
+    epilog=EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--api-key",
+    envvar=API_KEY_ENV,
+    show_envvar=True,
+    metavar="KEY",
+    help="Scout API key. Prefer the environment variable: a flag shows in `ps` and shell history.",
+)
+@click.option(
+    "--url",
+    envvar=BASE_URL_ENV,
+    show_envvar=True,
+    metavar="URL",
+    help=f"API base URL.  [default: {DEFAULT_BASE_URL}]",
+)
+@click.option(
+    "--auth",
+    type=click.Choice(AUTH_MODES),
+    default="header",
+    show_default=True,
+    help="Where the key goes: the X-SCOUT-API header (recommended), a ?key= query parameter "
+    "(ends up in proxy logs), or a JSON body.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_CONCURRENCY,
+    show_default=True,
+    help="Most requests in flight at once, across everything the command fetches.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Timeout of each request.",
+)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(min=0),
+    default=DEFAULT_MAX_RETRIES,
+    show_default=True,
+    help="Retries of a request after a connection error, timeout, 429 or 5xx.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log retries to stderr; -vv logs every response too.",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="scout-async")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    api_key: str | None,
+    url: str | None,
+    auth: str,
+    concurrency: int,
+    timeout: float,
+    max_retries: int,
+    verbose: int,
+) -> None:
+    """Read Scout APM metrics: any time window, at one step, streamed in order.
+
+    Long windows are split into requests Scout answers at the same step, fetched concurrently
+    and merged in order; transient failures are retried. Errors are one line on stderr: exit
+    code 1 when the API or a file fails, 2 for a usage error.
+    """
+    ctx.obj = Settings(
+        api_key=api_key or None,
+        url=url or None,
+        auth=auth,
+        concurrency=concurrency,
+        timeout=timeout,
+        max_retries=max_retries,
+        verbose=verbose,
+    )
+    if verbose:
+        _log_to_stderr(ctx, verbose, api_key)
+
+
+main.add_command(apps)
+main.add_command(metrics)
+main.add_command(fetch)
+main.add_command(demo)

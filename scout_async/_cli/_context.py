@@ -1,0 +1,67 @@
+"""What every command shares: the global options, the client they configure, the consoles."""
+
+from __future__ import annotations
+
+import sys
+
+import attrs
+import click
+from rich.console import Console
+
+from .._client import ScoutClient
+from .._constants import API_KEY_ENV
+from .._redact import scrub_text
+
+__all__ = ["Settings", "pass_settings", "scrub", "stderr_console", "stdout_console"]
+
+
+@attrs.frozen
+class Settings:
+    """The global options, as given (flags, or the environment for the key and URL)."""
+
+    api_key: str | None = attrs.field(repr=False)
+    url: str | None
+    auth: str
+    concurrency: int
+    timeout: float
+    max_retries: int
+    verbose: int
+
+    def require_key(self) -> str:
+        """The API key; a usage error naming ``--api-key`` and the variable if there is none."""
+        if not self.api_key:
+            raise click.UsageError(
+                f"no API key: pass --api-key KEY or set {API_KEY_ENV} "
+                "(Scout: organization settings -> API tokens)"
+            )
+        return self.api_key
+
+    def client(self, *, api_key: str | None = None, base_url: str | None = None) -> ScoutClient:
+        """A client from the global options; ``api_key``/``base_url`` override them (the demo)."""
+        key = api_key if api_key is not None else self.require_key()
+        return ScoutClient(
+            api_key=key,
+            base_url=base_url if base_url is not None else self.url,
+            auth=self.auth,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            max_concurrency=self.concurrency,
+        )
+
+
+def scrub(text: str, *secrets: str | None) -> str:
+    """``text`` with every given secret replaced by ``***``."""
+    return scrub_text(text, [s for s in secrets if s])
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+def stdout_console() -> Console:
+    # Looked up at call time: click's test runner swaps sys.stdout.
+    return Console(file=sys.stdout)
+
+
+def stderr_console() -> Console:
+    """Progress and notes go here; rich turns colour off for NO_COLOR and a non-terminal."""
+    return Console(file=sys.stderr)

@@ -1,0 +1,166 @@
+"""``fetch``: one metric series over any window, streamed to stdout or a file."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TextIO
+
+import anyio
+import click
+from rich.console import Console
+
+from .._exceptions import ScoutError
+from .._planner import Chunk, plan_range
+from .._resources.metrics import APP_METRICS
+from .._steps import format_step
+from ._context import Settings, pass_settings, stderr_console
+from ._output import FORMATS, PointWriter, SeriesInfo, default_format, make_writer, open_output
+from ._params import RESOLUTION, TIME
+from ._progress import ChunkCounter, make_progress
+from ._times import TIME_HELP, TimeSpec, resolve_time
+
+__all__ = ["fetch"]
+
+
+async def _stream_to(
+    settings: Settings,
+    info: SeriesInfo,
+    chunks: list[Chunk],
+    writer: PointWriter,
+    progress_console: Console,
+) -> int:
+    """Stream the series into ``writer`` with a chunk progress bar; returns the point count."""
+    count = 0
+    counter = ChunkCounter(chunks)
+    with make_progress(progress_console, transient=True) as progress:
+        task = progress.add_task(
+            f"app {info.app_id} {info.metric}", total=counter.total, unit="requests"
+        )
+        async with settings.client() as client:
+            stream = client.metrics.stream(
+                info.app_id, info.metric, start=info.start, end=info.end, resolution=info.step
+            )
+            try:
+                async with contextlib.aclosing(stream):
+                    async for point in stream:
+                        writer.write(point)
+                        count += 1
+                        progress.advance(task, counter.passed(point.time))
+            except ScoutError as exc:
+                if count == 0:
+                    exc.resume_from = None  # nothing was written: "resume there" would confuse
+                raise
+        progress.advance(task, counter.finish())
+    return count
+
+
+@click.command()
+@click.argument("app_id", metavar="APP", type=click.IntRange(min=1))
+@click.argument("metric", metavar="METRIC", type=click.Choice(APP_METRICS))
+@click.option("--from", "start", required=True, type=TIME, help=f"Window start. {TIME_HELP}")
+@click.option(
+    "--to",
+    "end",
+    type=TIME,
+    default="now",
+    show_default=True,
+    help="Window end (exclusive): same forms as --from.",
+)
+@click.option(
+    "--resolution",
+    type=RESOLUTION,
+    default=None,
+    help="Step of the series. Default: the step Scout gives the whole window (up to 14 days), "
+    "2h beyond. A finer step over a long window takes more requests.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="table: summary, sparkline, first and last points. jsonl: {time, value} per line. "
+    "csv: time,value. json: one object with app_id, metric, step, points. Default: table on a "
+    "terminal, else the --output suffix (.csv/.json/.jsonl), else jsonl.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default=None,
+    help="Write to FILE instead of stdout. The file appears only once the series is complete.",
+)
+@pass_settings
+def fetch(
+    settings: Settings,
+    app_id: int,
+    metric: str,
+    start: TimeSpec,
+    end: TimeSpec,
+    resolution: timedelta | None,
+    fmt: str | None,
+    output: Path | None,
+) -> None:
+    """Fetch METRIC of APP from --from to --to, at one step, in time order.
+
+    APP is an app id (see `apps`); METRIC is one of apdex, response_time,
+    response_time_95th, errors, throughput, queue_time.
+
+    Points stream out as they arrive (jsonl, csv, json), so a month at one
+    minute needs no more memory than a day. Times are UTC; each point is the
+    start of its bucket, and the window is half-open: buckets from the one
+    holding --from up to, not including, --to.
+
+    \b
+    scout-async fetch 101 response_time --from 24h
+    scout-async fetch 101 throughput --from 30d --resolution 1m -o throughput.csv
+    scout-async fetch 101 apdex --from 2026-06-01 --to 2026-06-08 --format json
+    """
+    now = datetime.now(timezone.utc)
+    start_at, end_at = resolve_time(start, now), resolve_time(end, now)
+    if start_at >= end_at:
+        raise click.UsageError(
+            f"the window is empty: --from {start_at:%Y-%m-%dT%H:%M:%SZ} is not before "
+            f"--to {end_at:%Y-%m-%dT%H:%M:%SZ}"
+        )
+    try:
+        chunks = plan_range(start_at, end_at, resolution)
+    except ValueError as exc:
+        raise click.UsageError(f"--from/--to/--resolution: {exc}") from None
+    step = chunks[0].step
+    info = SeriesInfo(
+        app_id=app_id,
+        metric=metric,
+        step=step,
+        start=start_at,
+        end=end_at,
+        origin=chunks[0].owned_start,
+        buckets=(chunks[-1].owned_end - chunks[0].owned_start) // step,
+    )
+    chosen = fmt or default_format(output, stdout_is_terminal=sys.stdout.isatty())
+    settings.require_key()  # before creating the output file
+    errors = stderr_console()
+    with open_output(output) as out:
+        console = Console(file=out) if output is None or str(output) == "-" else _file_console(out)
+        writer = make_writer(chosen, out, info, console)
+        count = anyio.run(_stream_to, settings, info, chunks, writer, errors)
+        writer.close()
+    if output is not None and str(output) != "-":
+        errors.print(
+            f"wrote {count:,} points ({format_step(step)} step, {chosen}) to {output}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif count == 0 and chosen != "table":
+        errors.print(
+            "note: no points in this window (Scout keeps about 30 days of metrics)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _file_console(out: TextIO) -> Console:
+    # A table in a file: no colour codes, and wide enough not to wrap timestamps.
+    return Console(file=out, color_system=None, width=100, force_terminal=False)

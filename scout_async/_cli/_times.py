@@ -1,0 +1,99 @@
+"""Reading ``--from``/``--to``: ISO 8601 instants and relative times such as ``30d`` (pure).
+
+Parsing and resolving are separate steps so that ``--from`` and ``--to`` are both resolved against
+one "now", read once per command: ``--from 1h --to now`` is exactly one hour long.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import attrs
+
+__all__ = ["TIME_HELP", "TimeSpec", "parse_time_spec", "resolve_time"]
+
+TIME_HELP = (
+    "ISO 8601 (2026-07-01, 2026-07-01T12:00:00Z, 2026-07-01T14:00+02:00; no offset means UTC) "
+    "or a time relative to now: 30d, 12h, 90m, 2w, 1d12h, 45s, or 'now'."
+)
+
+_UNITS = {
+    "s": timedelta(seconds=1),
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+}
+_PART = re.compile(r"(\d+)([smhdw])")
+_RELATIVE = re.compile(r"(?:\d+[smhdw])+")
+_OFFSET_WITHOUT_COLON = re.compile(r"([+-])(\d{2})(\d{2})$")
+
+
+@attrs.frozen
+class TimeSpec:
+    """A parsed ``--from``/``--to``: an absolute UTC instant, or a duration before now."""
+
+    text: str
+    instant: datetime | None = None
+    ago: timedelta | None = None
+
+
+def _relative(text: str) -> timedelta | None:
+    compact = text.replace(" ", "").lower()
+    if compact.startswith("-"):
+        compact = compact[1:]
+    if compact.endswith("ago"):
+        compact = compact[:-3]
+    if not _RELATIVE.fullmatch(compact):
+        return None
+    return sum(
+        (int(amount) * _UNITS[unit] for amount, unit in _PART.findall(compact)), timedelta(0)
+    )
+
+
+def _absolute(text: str) -> datetime | None:
+    iso = text.strip()
+    if iso[-1:] in ("Z", "z"):
+        iso = iso[:-1] + "+00:00"
+    # Python 3.10's fromisoformat wants "+02:00", not "+0200".
+    iso = _OFFSET_WITHOUT_COLON.sub(r"\1\2:\3", iso) if "T" in iso or " " in iso else iso
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def parse_time_spec(text: str) -> TimeSpec:
+    """Read ``text`` as ``now``, a relative time or an ISO 8601 instant.
+
+    >>> parse_time_spec("90m").ago
+    datetime.timedelta(seconds=5400)
+    >>> parse_time_spec("2026-07-01T12:00:00+02:00").instant
+    datetime.datetime(2026, 7, 1, 10, 0, tzinfo=datetime.timezone.utc)
+
+    Raises ``ValueError`` with the accepted forms for anything else.
+    """
+    cleaned = text.strip()
+    if not cleaned:
+        raise ValueError(f"an empty time; use {TIME_HELP}")
+    if cleaned.lower() == "now":
+        return TimeSpec(text=text, ago=timedelta(0))
+    ago = _relative(cleaned)
+    if ago is not None:
+        return TimeSpec(text=text, ago=ago)
+    instant = _absolute(cleaned)
+    if instant is not None:
+        return TimeSpec(text=text, instant=instant)
+    raise ValueError(f"cannot read {text!r} as a time; use {TIME_HELP}")
+
+
+def resolve_time(spec: TimeSpec, now: datetime) -> datetime:
+    """The UTC instant ``spec`` names, relative times counted back from ``now`` (aware)."""
+    if spec.instant is not None:
+        return spec.instant
+    assert spec.ago is not None
+    return now.astimezone(timezone.utc) - spec.ago
