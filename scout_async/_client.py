@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from datetime import datetime, timedelta
 from types import TracebackType
 
 import anyio
 import httpx
 
+from . import _backfill, _poll
 from ._background import BackgroundJobs
 from ._constants import (
     API_KEY_ENV,
@@ -19,9 +21,20 @@ from ._constants import (
     DEFAULT_TIMEOUT,
 )
 from ._exceptions import ConfigurationError
+from ._models_api import Usage
 from ._redact import Secret
+from ._report import BackfillResult, Progress
+from ._resources.anomalies import Anomalies
 from ._resources.apps import Apps
+from ._resources.endpoints import Endpoints
+from ._resources.errors import ErrorGroups
+from ._resources.insights import Insights
+from ._resources.jobs import Jobs
 from ._resources.metrics import Metrics
+from ._resources.traces import Traces
+from ._resources.usage import UsageResource
+from ._selection import AppsArg, MetricsArg
+from ._sinks import Sink
 from ._transport import Transport, TransportStats
 
 __all__ = ["ScoutClient"]
@@ -103,6 +116,13 @@ class ScoutClient:
         self._jobs = BackgroundJobs()
         self.apps = Apps(self._transport)
         self.metrics = Metrics(self._transport, self)
+        self.endpoints = Endpoints(self._transport, self)
+        self.jobs = Jobs(self._transport, self)
+        self.traces = Traces(self._transport)
+        self.errors = ErrorGroups(self._transport)
+        self.anomalies = Anomalies(self._transport)
+        self.insights = Insights(self._transport)
+        self._usage = UsageResource(self._transport)
 
     def __repr__(self) -> str:
         return (
@@ -122,6 +142,14 @@ class ScoutClient:
     def stats(self) -> TransportStats:
         """Counters of this client's traffic: requests, retries, 429s, peak in flight."""
         return self._transport.stats
+
+    async def usage(self) -> Usage:
+        """The organization's usage in the current billing period.
+
+        >>> usage = await client.usage()
+        >>> usage.billing_period.start, usage.apm.total_transactions
+        """
+        return await self._usage.get()
 
     async def __aenter__(self) -> ScoutClient:
         return self
@@ -150,3 +178,86 @@ class ScoutClient:
         """Run ``job`` in the background of this client; cancel it with the scope returned."""
         self._require_open()
         return self._jobs.spawn(job)
+
+    async def backfill(
+        self,
+        *,
+        apps: AppsArg = "all",
+        metrics: MetricsArg = "all",
+        start: datetime,
+        end: datetime,
+        resolution: timedelta | str | None = "1m",
+        sink: Sink | str | os.PathLike[str],
+        checkpoint: str | os.PathLike[str] | None = None,
+        progress: Callable[[Progress], object] | None = None,
+        checkpoint_every: float = _backfill.DEFAULT_CHECKPOINT_EVERY,
+        max_consecutive_failures: int = _backfill.DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    ) -> BackfillResult:
+        """Every (app, metric) series over ``[start, end)`` at one step into ``sink``, resumable.
+
+        ``apps``/``metrics``: ``"all"`` (listed from the API) or lists. ``sink``: a ``Sink`` or a
+        path for ``open_sink``. ``checkpoint``: a state file; rerunning the same call after a
+        crash, a cancellation or a failed series continues where the output is durable, and the
+        output ends up as an uninterrupted run's. ``progress`` gets a ``Progress`` after each
+        chunk (it may be async). Series fail one by one (see the result); after
+        ``max_consecutive_failures`` series in a row fail with connection or server errors the
+        job stops (``result.stopped``), leaving a valid checkpoint. Sink errors are raised.
+
+        >>> result = await client.backfill(
+        ...     apps="all", metrics=["throughput", "errors"], start=t0, end=t0 + timedelta(days=30),
+        ...     sink="points.db", checkpoint="points.state.json")
+        >>> result.ok, result.points
+
+        Raises ``CheckpointMismatchError`` if ``checkpoint`` belongs to another plan or output.
+        """
+        return await _backfill.backfill(
+            self,
+            apps=apps,
+            metrics=metrics,
+            start=start,
+            end=end,
+            resolution=resolution,
+            sink=sink,
+            checkpoint=checkpoint,
+            progress=progress,
+            checkpoint_every=checkpoint_every,
+            max_consecutive_failures=max_consecutive_failures,
+        )
+
+    def poll(
+        self,
+        *,
+        apps: AppsArg = "all",
+        metrics: MetricsArg = "all",
+        interval: timedelta = _poll.DEFAULT_POLL_INTERVAL,
+        resolution: timedelta | str = "1m",
+        since: datetime | None = None,
+        lateness: timedelta = _poll.DEFAULT_LATENESS,
+        timeout: float | None = None,
+        clock: _poll.Clock | None = None,
+    ) -> AsyncGenerator[_poll.PollUpdate, None]:
+        """Every ``interval``, the newly completed buckets of each (app, metric) series.
+
+        A bucket is complete once it ended ``lateness`` ago; each is yielded exactly once across
+        polls, later revisions by Scout are not. The first poll starts at ``since`` (default: one
+        interval back). Series are fetched independently: one that fails or takes longer than
+        ``timeout`` seconds (default: the interval; real seconds, whatever ``clock`` says) yields a
+        ``PollUpdate`` with ``error`` and retries from its own watermark next time; the others
+        are not held up. ``clock`` (``now()``, async ``sleep(seconds)``) replaces the wall clock,
+        e.g. in tests. Arguments are checked now; close the generator (``aclosing``) to stop.
+
+        >>> async with aclosing(client.poll(apps=[101, 102], metrics=["throughput"])) as updates:
+        ...     async for update in updates:
+        ...         print(update.app_id, update.metric, update.error or len(update.points))
+        """
+        return _poll.poll(
+            self,
+            apps=apps,
+            metrics=metrics,
+            interval=interval,
+            resolution=resolution,
+            since=since,
+            lateness=lateness,
+            timeout=timeout,
+            clock=clock,
+        )
