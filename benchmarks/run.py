@@ -179,7 +179,8 @@ def main() -> None:
             url, days, conc = rest
             result = anyio.run(_child_plain, url, float(days), int(conc))
         else:
-            from benchmarks_backfill import run_child  # type: ignore[import-not-found]
+            sys.path.insert(0, str(HERE))
+            from bench_backfill import run_child
 
             result = run_child(scenario, rest)
         print(json.dumps(result))
@@ -211,7 +212,7 @@ def main() -> None:
             )
         if "backfill" in only:
             sys.path.insert(0, str(HERE))
-            from benchmarks_backfill import report
+            from bench_backfill import report
 
             report(tmp)
 

@@ -15,6 +15,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,9 +28,17 @@ import anyio.to_thread
 from .._durable import fsync_directory, fsync_file
 from .._exceptions import CheckpointMismatchError
 from .._models import Point
+from .._time import format_time
 from ._protocol import COLUMNS, Position, row
 
 __all__ = ["CsvSink", "JsonlSink"]
+
+
+def _json_number(value: float | None) -> str:
+    if value is None:
+        return "null"
+    return float.__repr__(value) if math.isfinite(value) else json.dumps(value)
+
 
 _COMPACT = (",", ":")
 
@@ -126,8 +135,11 @@ class JsonlSink(_LineSink):
     _suffix = ".jsonl"
 
     def _encode(self, app_id: int, metric: str, points: Sequence[Point]) -> bytes:
+        # The series' columns are encoded once per chunk, the point's per line: json.dumps per
+        # row was the sink's whole cost. Same bytes as json.dumps(row, separators=_COMPACT).
+        head = json.dumps({"app_id": app_id, "metric": metric}, separators=_COMPACT)[:-1]
         lines = [
-            json.dumps(dict(zip(COLUMNS, row(app_id, metric, p), strict=True)), separators=_COMPACT)
+            f'{head},"time":"{format_time(p.time)}","value":{_json_number(p.value)}}}'
             for p in points
         ]
         return ("\n".join(lines) + "\n").encode()

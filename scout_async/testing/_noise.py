@@ -15,14 +15,12 @@ _GOLDEN = 0x9E3779B97F4A7C15
 
 
 def mix(*parts: int) -> int:
-    """A 64-bit hash of ``parts`` (splitmix64 folded over them)."""
-    state = _GOLDEN
-    for part in parts:
-        z = ((state ^ (part & _MASK)) + _GOLDEN) & _MASK
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-        state = z ^ (z >> 31)
-    return state
+    """A 64-bit hash of ``parts``: CPython's tuple hash (not salted for ints, unlike ``str``),
+    finished with splitmix64's mixer so that neighbouring keys give unrelated bits."""
+    z = (hash(parts) + _GOLDEN) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
 
 
 def unit(*parts: int) -> float:
