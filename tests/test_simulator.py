@@ -449,9 +449,52 @@ async def test_traces_lookback_and_detail(http: httpx.AsyncClient) -> None:
     detail = (await results(http, f"/apps/101/traces/{traces[0]['id']}"))["trace"]
     assert detail["id"] == traces[0]["id"]
     assert detail["time"] == traces[0]["time"]
-    assert detail["spans"]
     assert detail["limited"] is False
     assert {"transaction_id", "hostname", "git_sha", "allocations_count"} <= set(detail)
+    assert detail["duration_in_seconds"] == pytest.approx(detail["total_call_time"] / 1000)
+
+
+def walk(spans: list[dict[str, Any]], depth: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
+    for span in spans:
+        yield depth, span
+        yield from walk(span["children"], depth + 1)
+
+
+async def test_trace_spans_are_a_nested_tree(http: httpx.AsyncClient) -> None:
+    # The shape Scout's CLI reads: nested `children`, string ids, `operation`/`description`.
+    endpoint_id = quote(base64.b64encode(b"users/show").decode(), safe="")
+    path = f"/apps/101/endpoints/{endpoint_id}/traces"
+    listed = (await results(http, path, **window(NOW - DAY, NOW)))["traces"]
+    detail = (await results(http, f"/apps/101/traces/{listed[0]['id']}"))["trace"]
+    spans = list(walk(detail["spans"]))
+    assert max(depth for depth, _ in spans) >= 3
+    for _, span in spans:
+        assert set(span) == {
+            "id",
+            "parent_id",
+            "operation",
+            "type",
+            "description",
+            "duration_ms",
+            "exclusive_duration_ms",
+            "allocations",
+            "children",
+        }
+        assert isinstance(span["id"], str)
+        assert isinstance(span["allocations"], int)
+        inner = sum(child["duration_ms"] for child in span["children"])
+        assert span["duration_ms"] >= inner
+        assert span["exclusive_duration_ms"] == pytest.approx(span["duration_ms"] - inner, abs=0.02)
+        for child in span["children"]:
+            assert child["parent_id"] == span["id"]
+    assert len({span["id"] for _, span in spans}) == len(spans)
+    (root,) = detail["spans"]
+    assert root["parent_id"] is None
+    assert root["duration_ms"] == detail["total_call_time"]
+    assert root["allocations"] == detail["allocations_count"]
+    operations = [span["operation"] for _, span in spans]
+    assert "Controller/users/show" in operations
+    assert any(span["type"] == "SQL" and span["description"] for _, span in spans)
 
 
 async def test_jobs(http: httpx.AsyncClient) -> None:
@@ -467,7 +510,9 @@ async def test_jobs(http: httpx.AsyncClient) -> None:
     assert metrics == ["throughput", "execution_time", "latency", "errors", "allocations"]
     for metric in metrics:
         found = await results(http, f"/apps/101/jobs/{job_id}/metrics/{metric}", **params)
-        assert len(found["series"][metric]) == 24 * 6 + 1
+        series = found["series"][metric]
+        parts = series if isinstance(series, dict) else {"": series}
+        assert all(len(part) == 24 * 6 + 1 for part in parts.values())
     traces = (await results(http, f"/apps/101/jobs/{job_id}/traces", **params))["traces"]
     assert traces
     assert set(traces[0]) == {
@@ -479,8 +524,47 @@ async def test_jobs(http: httpx.AsyncClient) -> None:
         "metric_name",
         "context",
     }
+    assert traces[0]["metric_name"] == f"Job/{jobs[0]['full_name']}"
+    # Scout has no detail for a job's trace.
+    assert (await http.get(f"/apps/101/traces/{traces[0]['id']}")).status_code == 404
     refused = await http.get(f"/apps/101/jobs/{job_id}/traces", params=window(NOW - 8 * DAY, NOW))
     assert refused.status_code == 422
+
+
+async def test_job_metric_shapes(http: httpx.AsyncClient) -> None:
+    """Job metrics other than throughput send named sub-series, as Scout's CLI tests show."""
+    params = window(GRID_END - timedelta(hours=1), GRID_END)
+    job_id = quote(base64.b64encode(b"default/MailerJob").decode(), safe="")
+
+    async def job(metric: str) -> tuple[Any, Any]:
+        found = await results(http, f"/apps/101/jobs/{job_id}/metrics/{metric}", **params)
+        return found["summaries"][metric], found["series"][metric]
+
+    summary, throughput = await job("throughput")
+    assert isinstance(summary, float)
+    assert isinstance(throughput, list)
+    assert len(throughput) == 61
+    summary, execution = await job("execution_time")
+    assert set(execution) == {"ActiveRecord", "Ruby", "total"}
+    for (t, total), (t1, database), (t2, ruby) in zip(
+        execution["total"], execution["ActiveRecord"], execution["Ruby"], strict=True
+    ):
+        assert t == t1 == t2
+        assert database + ruby == pytest.approx(total, abs=0.011)
+        assert 0 < database < total
+    assert summary == pytest.approx(
+        sum(v for _, v in execution["total"]) / len(execution["total"]), abs=0.001
+    )
+    _, latency = await job("latency")
+    assert set(latency) == {"Latency", "total"}
+    assert latency["total"] == execution["total"]  # the execution time, not the latency
+    assert max(v for _, v in latency["Latency"]) < min(v for _, v in latency["total"])
+    summary, errors = await job("errors")
+    assert summary == {"Job/default/MailerJob": sum(v for _, v in errors["default/MailerJob"])}
+    assert set(errors) == {"default/MailerJob"}
+    summary, allocations = await job("allocations")
+    assert isinstance(summary, int)
+    assert set(allocations) == {"Job/MailerJob"}
 
 
 # -- errors, anomalies, insights, usage --------------------------------------------------------
@@ -498,6 +582,7 @@ async def test_error_groups(http: httpx.AsyncClient) -> None:
     errors = (await results(http, f"/apps/101/error_groups/{group['id']}/errors"))["errors"]
     assert len(errors) == min(group["errors_count"], 100)
     assert errors[0] == detail["latest_error"]
+    assert {e["name"] for e in errors} == {group["name"]}
 
     # The filter takes a base64 endpoint (or job) name; each group belongs to one endpoint.
     for group in groups:
@@ -572,6 +657,11 @@ async def test_insights(http: httpx.AsyncClient) -> None:
     assert slow["insight_type"] == "slow_query"
     assert len(slow["items"]) == min(20, slow["total_count"])
     assert slow["total_count"] == everything["insights"]["slow_query"]["count"]
+    # The item shape Scout's CLI reads: id, name and a `fields` object.
+    for item in slow["items"]:
+        assert set(item) == {"id", "name", "metric_name", "first_seen_at", "new", "fields"}
+        assert item["name"].endswith(tuple(f"#{a}" for a in ("show", "index", "create", "update")))
+        assert {"sql", "duration_ms", "call_count"} == set(item["fields"])
 
 
 @pytest.mark.parametrize("kind", [None, "n_plus_one"])
@@ -615,12 +705,25 @@ async def test_insights_history_pages_to_the_end(http: httpx.AsyncClient, kind: 
 
 
 async def test_usage(http: httpx.AsyncClient) -> None:
-    usage = (await results(http, "/usage"))["usage"]
+    # Undocumented in the spec: the shape Scout's own CLI reads, bare in `results`.
+    usage = await results(http, "/usage")
+    assert set(usage) == {"billing_period", "pricing_style", "apm", "nodes", "errors", "logs"}
     assert usage["billing_period"] == {
-        "start": "2026-07-01T00:00:00Z",
-        "end": "2026-08-01T00:00:00Z",
+        "start": "2026-07-01T00:00:00+00:00",
+        "end": "2026-08-01T00:00:00+00:00",
     }
-    assert usage["transactions"]["used"] == sum(a["transactions"] for a in usage["apps"])
+    assert usage["pricing_style"] == "per node"
+    assert 0 < usage["apm"]["total_transactions"] < usage["apm"]["limit"]
+    assert usage["nodes"]["active_count"] >= 5
+    assert 0 < usage["errors"]["count"] < usage["apm"]["total_transactions"] / 100
+    assert usage["errors"]["count"] < usage["errors"]["limit"]
+    assert 0 < usage["logs"]["bytes_used"] < usage["logs"]["limit_bytes"]
+    # Usage grows through the period.
+    later = ScoutSimulator(now=NOW + 3 * DAY)
+    async with client(later) as other:
+        grown = await results(other, "/usage")
+    assert grown["apm"]["total_transactions"] > usage["apm"]["total_transactions"]
+    assert grown["billing_period"] == usage["billing_period"]
 
 
 # -- faults ------------------------------------------------------------------------------------
@@ -721,6 +824,20 @@ async def test_fault_malformed(sim: ScoutSimulator, http: httpx.AsyncClient, kin
         assert set(point) == {"timestamp", "value"}
         assert isinstance(apps_response.json()["results"], str)
     assert (await http.get("/apps")).json()["results"]["apps"]
+
+
+async def test_fault_wrong_shape_on_job_sub_series(
+    sim: ScoutSimulator, http: httpx.AsyncClient
+) -> None:
+    sim.add_fault(Fault(malformed="wrong-shape"))
+    job_id = quote(base64.b64encode(b"default/MailerJob").decode(), safe="")
+    response = await http.get(
+        f"/apps/101/jobs/{job_id}/metrics/execution_time",
+        params=window(NOW - timedelta(hours=1), NOW),
+    )
+    parts = response.json()["results"]["series"]["execution_time"]
+    assert set(parts) == {"ActiveRecord", "Ruby", "total"}
+    assert set(parts["total"][0]) == {"timestamp", "value"}
 
 
 async def test_fault_step(sim: ScoutSimulator, http: httpx.AsyncClient) -> None:

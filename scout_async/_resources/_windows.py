@@ -50,14 +50,26 @@ def _iso(moment: datetime) -> str:
 
 
 def checked_window(start: object, end: object) -> tuple[datetime, datetime]:
-    """``(start, end)`` in UTC; ``TypeError``/``ValueError`` unless aware and ``start < end``."""
+    """``(start, end)`` in UTC and whole seconds, as they are sent; ``TypeError``/``ValueError``
+    unless aware and ``start < end`` in whole seconds.
+
+    Times go out in whole seconds, so a window within one second would reach Scout as
+    ``from == to`` (a 422), and a window cut from unrounded times could end in such a piece.
+    """
     start_utc, end_utc = require_aware(start, "start"), require_aware(end, "end")
     if start_utc >= end_utc:
         raise ValueError(
             f"start ({_iso(start_utc)}) must be before end ({_iso(end_utc)}); "
             "pass a non-empty window with start < end"
         )
-    return start_utc, end_utc
+    start_sent, end_sent = start_utc.replace(microsecond=0), end_utc.replace(microsecond=0)
+    if start_sent >= end_sent:
+        raise ValueError(
+            f"start ({start_utc.isoformat()}) and end ({end_utc.isoformat()}) fall in the same "
+            "second: Scout takes whole seconds, so the window would be empty; pass a window "
+            "that spans at least one whole second"
+        )
+    return start_sent, end_sent
 
 
 def short_window(start: object, end: object, what: str) -> tuple[datetime, datetime]:
@@ -87,10 +99,9 @@ def lookback_window(
     With ``clamp=False`` an older ``start`` is a ``ValueError``; with ``clamp=True`` it is moved
     up to the earliest allowed instant, and only a window wholly before it is an error.
     """
-    start_utc, end_utc = checked_window(start, end)
+    start_utc, end_utc = checked_window(start, end)  # whole seconds, as Scout will see them
     earliest = _earliest(lookback)
-    # Judge the start Scout will see: times go out in whole seconds.
-    if start_utc.replace(microsecond=0) >= earliest:
+    if start_utc >= earliest:
         return start_utc, end_utc
     days = lookback // timedelta(days=1)
     limit = (

@@ -36,6 +36,9 @@ _POOL: tuple[tuple[str, str, str], ...] = (
         "admin/reports/index",
     ),
     ("Net::SMTPServerBusy", "421 4.7.0 Try again later", "default/MailerJob"),
+    # On the endpoints whose ids hold "+", "/" and "=": the `endpoint` filter must carry them.
+    ("ActionView::Template::Error", "undefined local variable or method `page'", "docs/~~~/show"),
+    ("Timeout::Error", "execution expired", "reports/export?>"),
 )
 _STATUSES = ("open", "open", "open", "resolved", "ignored")
 
@@ -137,6 +140,7 @@ def _error(group: ErrorGroupRef, k: int, created: datetime) -> dict[str, Any]:
         location = f"app/controllers/{file}.rb:{12 + k % 30}:in `{action}'"
     return {
         "id": group.id * 100_000 + group.errors_count - k,
+        "name": name,
         "message": message,
         "created_at": format_time(created),
         "request_params": {"id": str(1000 + mix(group.seed, group.id, k, 1) % 90_000)},

@@ -134,12 +134,15 @@ _HTML = (
 )
 
 
+def _objects(points: Any) -> Any:
+    if isinstance(points, dict):  # a job metric's named sub-series
+        return {name: _objects(part) for name, part in points.items()}
+    return [{"timestamp": t, "value": v} for t, v in points]
+
+
 def _spec_shaped(results: Any) -> Any:
     """Series as openapi.yaml (wrongly) describes them: {timestamp, value} objects."""
-    series = {
-        metric: [{"timestamp": t, "value": v} for t, v in points]
-        for metric, points in results["series"].items()
-    }
+    series = {metric: _objects(points) for metric, points in results["series"].items()}
     summaries = {metric: {"mean": v} for metric, v in results["summaries"].items()}
     return {"summaries": summaries, "series": series}
 

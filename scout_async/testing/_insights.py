@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from .._steps import EPOCH
-from ._catalog import AppModel, EndpointModel
+from ._catalog import AppModel, EndpointModel, formatted_method_name
 from ._constants import INSIGHT_TYPES
 from ._noise import mix, unit
 from ._timeframe import format_time
@@ -77,17 +77,22 @@ def _current(app: AppModel, kind: str, now: datetime) -> list[dict[str, Any]]:
         items.append(
             {
                 "id": app.id * 1000 + INSIGHT_TYPES.index(kind) * 100 + n,
+                "name": formatted_method_name(endpoint.name),
                 "metric_name": f"Controller/{endpoint.name}",
                 "first_seen_at": format_time(first_seen),
                 "new": age_hours < 24,
-                **_fields(kind, seed, app.id * 1000 + n),
+                "fields": _fields(kind, seed, app.id * 1000 + n),
             }
         )
     return items
 
 
 def current_insights(app: AppModel, kind: str, now: datetime, limit: int) -> dict[str, Any]:
-    """``{count, new_count, items}`` of one type, at most ``limit`` items."""
+    """``{count, new_count, items}`` of one type, at most ``limit`` items.
+
+    An item is ``{id, name, metric_name, first_seen_at, new, fields}``: Scout's CLI reads
+    ``id``, ``name`` and the type-specific ``fields`` object; the spec leaves items open.
+    """
     items = _current(app, kind, now)
     return {
         "count": len(items),

@@ -22,8 +22,9 @@ from ._constants import APP_METRICS, ERROR_LOOKBACK, INSIGHT_TYPES, JOB_METRICS,
 from ._envelope import ApiError
 from ._errors import error_group_detail, error_group_summary, error_groups, errors_of, find_group
 from ._insights import HistoryPage, current_insights, history_page, insight_timeframe
-from ._series import Source, bucket_starts, series_results
-from ._timeframe import format_time, read_timeframe
+from ._noise import mix
+from ._series import Source, bucket_starts, job_series_results, series_results
+from ._timeframe import read_timeframe
 from ._traces import find_trace, list_traces, trace_detail, trace_summary
 
 __all__ = ["Call", "dispatch"]
@@ -110,12 +111,12 @@ def _query_int(call: Call, name: str, default: int | None, minimum: int) -> int 
     return number
 
 
-def _series(call: Call, source: Source, metric: str, metrics: tuple[str, ...]) -> Any:
+def _buckets(call: Call, metric: str, metrics: tuple[str, ...]) -> range:
     if metric not in metrics:
         raise ApiError(404)
     frame = read_timeframe(call.query, now=call.now)
     step = call.step or step_for_window(frame.length)
-    buckets = bucket_starts(
+    return bucket_starts(
         start=frame.start,
         end=frame.end,
         step=step,
@@ -123,7 +124,10 @@ def _series(call: Call, source: Source, metric: str, metrics: tuple[str, ...]) -
         retention=call.retention,
         inclusive_end=call.inclusive_end,
     )
-    return series_results(source, metric, buckets)
+
+
+def _series(call: Call, source: Source, metric: str, metrics: tuple[str, ...]) -> Any:
+    return series_results(source, metric, _buckets(call, metric, metrics))
 
 
 # -- apps and app metrics ----------------------------------------------------------------------
@@ -233,7 +237,9 @@ def _job_metrics(call: Call, params: dict[str, str]) -> Any:
 @_route("/apps/{app_id}/jobs/{job_id}/metrics/{metric}")
 def _job_metric(call: Call, params: dict[str, str]) -> Any:
     job = _job(_app(call, params), params)
-    return _series(call, job.source, params["metric"], JOB_METRICS)
+    metric = params["metric"]
+    buckets = _buckets(call, metric, JOB_METRICS)
+    return job_series_results(job.source, metric, buckets, name=job.name, full_name=job.full_name)
 
 
 @_route("/apps/{app_id}/jobs/{job_id}/traces")
@@ -366,26 +372,30 @@ def _insights_of(call: Call, params: dict[str, str]) -> Any:
 
 @_route("/usage")
 def _usage(call: Call, params: dict[str, str]) -> Any:
+    """The organization's usage this billing period (a calendar month here).
+
+    Undocumented in the spec; the shape is the one Scout's own CLI reads: ``billing_period``,
+    ``pricing_style``, ``apm``, ``nodes`` (per-node pricing), ``errors`` and ``logs``.
+    """
     now = call.now
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = (start + timedelta(days=32)).replace(day=1)
     minutes = (now - start).total_seconds() / 60
+    apps = list(call.catalog.apps.values())
     # About 0.8 of the average-hour volume once nights and weekends are averaged in.
-    counts = {app.id: int(app.source.volume * minutes * 0.8) for app in call.catalog.apps.values()}
-    per_app = [
-        {"id": app.id, "name": app.name, "transactions": counts[app.id]}
-        for app in call.catalog.apps.values()
-    ]
-    used = sum(counts.values())
-    included = 25_000_000 * max(1, len(per_app))
+    served = [app.source.volume * minutes * 0.8 for app in apps]
+    errors = sum(int(n * app.source.error_rate) for n, app in zip(served, apps, strict=True))
+    nodes = sum(2 + mix(app.source.seed, app.id, 0x40DE) % 4 for app in apps)
     return {
-        "usage": {
-            "billing_period": {"start": format_time(start), "end": format_time(end)},
-            "transactions": {
-                "used": used,
-                "included": included,
-                "percent_used": round(100 * used / included, 2),
-            },
-            "apps": per_app,
-        }
+        "billing_period": {"start": _offset_time(start), "end": _offset_time(end)},
+        "pricing_style": "per node",
+        "apm": {"total_transactions": int(sum(served)), "limit": 25_000_000 * max(1, len(apps))},
+        "nodes": {"active_count": nodes},
+        "errors": {"count": errors, "limit": 1_000_000},
+        "logs": {"bytes_used": int(minutes * 60 * 3_500 * len(apps)), "limit_bytes": 10**12},
     }
+
+
+def _offset_time(moment: datetime) -> str:
+    # Scout's billing dates come as ``2026-03-01T00:00:00+00:00`` (Rails' DateTime#iso8601).
+    return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -16,7 +17,14 @@ from ._noise import symmetric, text_key, unit
 from ._timeframe import format_time
 from ._traffic import incident_excess, load
 
-__all__ = ["SUMMED_METRICS", "Source", "bucket_starts", "series_results", "value"]
+__all__ = [
+    "SUMMED_METRICS",
+    "Source",
+    "bucket_starts",
+    "job_series_results",
+    "series_results",
+    "value",
+]
 
 # `errors` is a count per bucket, so its summary is the total; every other metric is a level or a
 # rate (ms, apdex, requests per minute) and is summarised by its mean.
@@ -137,8 +145,8 @@ def value(source: Source, metric: str, t: int, step: int) -> float:
     raise ValueError(f"unknown metric {metric!r}")
 
 
-def series_results(source: Source, metric: str, buckets: range) -> dict[str, dict[str, object]]:
-    """The `results` of a metric call: a plain-number summary and ``[iso, value]`` pairs."""
+def _series(source: Source, metric: str, buckets: range) -> tuple[list[list[Any]], float | int]:
+    """``[iso, value]`` pairs of the buckets, and their summary."""
     step = buckets.step
     points = [(t, value(source, metric, t, step)) for t in buckets]
     values = [v for _, v in points]
@@ -147,16 +155,50 @@ def series_results(source: Source, metric: str, buckets: range) -> dict[str, dic
     else:
         # An empty window summarises to 0 rather than null: the live API's summary is a number.
         summary = round(sum(values) / len(values), 3) if values else 0.0
-    return {
-        "summaries": {metric: _plain(summary, metric)},
-        "series": {
-            metric: [
-                [format_time(EPOCH + timedelta(seconds=t)), _plain(v, metric)] for t, v in points
-            ]
-        },
-    }
+    pairs = [[format_time(EPOCH + timedelta(seconds=t)), _plain(v, metric)] for t, v in points]
+    return pairs, _plain(summary, metric)
+
+
+def series_results(source: Source, metric: str, buckets: range) -> dict[str, Any]:
+    """The `results` of a metric call: a plain-number summary and ``[iso, value]`` pairs."""
+    points, summary = _series(source, metric, buckets)
+    return {"summaries": {metric: summary}, "series": {metric: points}}
 
 
 def _plain(number: float, metric: str) -> float | int:
     # Counts go out as integers, as a JSON consumer would expect them.
     return int(number) if metric in ("errors", "allocations") else number
+
+
+def job_series_results(
+    source: Source, metric: str, buckets: range, *, name: str, full_name: str
+) -> dict[str, Any]:
+    """The `results` of a job metric call, in the shapes Scout's own CLI reads (and tests).
+
+    ``throughput`` is a plain series. The others send an object of named sub-series:
+    ``execution_time`` its parts (``ActiveRecord``, ``Ruby``) and their ``total``; ``latency`` a
+    ``Latency`` series beside a ``total`` that is the job's execution time, not its latency;
+    ``errors`` one series named after the job, with an object summary; ``allocations`` one
+    series named ``Job/<class>``. The job's own figure (the ``total`` of execution time, else
+    the one series besides ``total``) has the values of the plain series of the same metric.
+    """
+    points, summary = _series(source, metric, buckets)
+    parts: dict[str, list[list[Any]]]
+    summaries: dict[str, Any] = {metric: summary}
+    if metric == "throughput":
+        return {"summaries": summaries, "series": {metric: points}}
+    if metric == "execution_time":
+        database, ruby = [], []
+        for t, (moment, total) in zip(buckets, points, strict=True):
+            part = round(total * (0.2 + 0.4 * unit(source.seed, source.key, t, 0xAC)), 2)
+            database.append([moment, part])
+            ruby.append([moment, round(total - part, 2)])
+        parts = {"ActiveRecord": database, "Ruby": ruby, "total": points}
+    elif metric == "latency":
+        parts = {"Latency": points, "total": _series(source, "execution_time", buckets)[0]}
+    elif metric == "errors":
+        parts = {full_name: points}
+        summaries = {metric: {f"Job/{full_name}": summary}}
+    else:  # allocations
+        parts = {f"Job/{name}": points}
+    return {"summaries": summaries, "series": {metric: parts}}

@@ -1,7 +1,11 @@
-"""Sampled traces of endpoints and jobs, and one trace's detail with its spans.
+"""Sampled traces of endpoints and jobs, and one endpoint trace's detail with its span tree.
 
 Each (source, hour) holds zero to three traces at hashed seconds. A trace id packs its minute, the
 source's pool index and its number within the hour, so any id can be checked and rebuilt alone.
+
+The detail follows what Scout's own CLI reads (the spec only says "objects"): spans nested in
+``children`` with string ids, ``parent_id``, ``operation``, ``type``, ``description``,
+``duration_ms``, ``exclusive_duration_ms`` and ``allocations``; and ``duration_in_seconds``.
 """
 
 from __future__ import annotations
@@ -77,12 +81,15 @@ def list_traces(model: Model, start: datetime, end: datetime, now: datetime) -> 
 def find_trace(
     app: AppModel, trace_id: int, now: datetime, retention: timedelta
 ) -> TraceRef | None:
-    """The trace behind ``trace_id`` in ``app``, if it exists and is retained."""
+    """The endpoint trace behind ``trace_id`` in ``app``, if it exists and is retained.
+
+    A job trace's id is not found: Scout has no detail for background job traces (its CLI
+    explains a 404 here as most often a job trace id).
+    """
     number = trace_id % _PER_HOUR
     index = (trace_id // _PER_HOUR) % _SOURCES
     minute = trace_id // (_PER_HOUR * _SOURCES)
-    models: list[Model] = [*app.endpoints, *app.jobs]
-    model = next((m for m in models if m.index == index), None)
+    model = next((m for m in app.endpoints if m.index == index), None)
     if model is None:
         return None
     oldest, newest = _epoch(now - retention), _epoch(now)
@@ -116,7 +123,7 @@ def trace_summary(ref: TraceRef) -> dict[str, Any]:
             "duration": duration,
             "name": model.name,
             "queue": model.queue,
-            "metric_name": f"Job/{model.name}",
+            "metric_name": f"Job/{model.full_name}",
             "context": {"jid": f"{mix(ref.seed, ref.id, 2):024x}"[:24], "attempt": 1 + ref.id % 3},
         }
     return {
@@ -133,23 +140,67 @@ def trace_summary(ref: TraceRef) -> dict[str, Any]:
     }
 
 
-def _spans(ref: TraceRef, total: float) -> list[dict[str, Any]]:
-    """A plausible span tree: the controller (or job) around queries, a cache read and a render."""
-    is_job = isinstance(ref.model, JobModel)
-    root_type = "Job" if is_job else "Controller"
-    spans: list[dict[str, Any]] = [
-        {
-            "id": 1,
-            "parent_id": None,
-            "type": root_type,
-            "name": f"{root_type}/{ref.model.name}",
-            "desc": None,
-            "start_offset_ms": 0.0,
-            "duration_ms": total,
-            "allocations": int(5_000 + 60_000 * ref.draw(10)),
-        }
-    ]
-    children: list[tuple[str, str, str | None]] = [
+def _span_id(ref: TraceRef, n: int) -> str:
+    return f"{mix(ref.seed, ref.id, n, _TAG):016x}"
+
+
+def _span(
+    ref: TraceRef,
+    n: int,
+    parent: dict[str, Any] | None,
+    kind: str,
+    operation: str,
+    description: str | None,
+    duration: float,
+    allocations: float,
+) -> dict[str, Any]:
+    """A span in the shape Scout's CLI reads; ``exclusive_duration_ms`` is set by ``_close``."""
+    span: dict[str, Any] = {
+        "id": _span_id(ref, n),
+        "parent_id": None if parent is None else parent["id"],
+        "operation": operation,
+        "type": kind,
+        "description": description,
+        "duration_ms": round(duration, 2),
+        "exclusive_duration_ms": 0.0,
+        "allocations": int(allocations),
+        "children": [],
+    }
+    if parent is not None:
+        parent["children"].append(span)
+    return span
+
+
+def _close(span: dict[str, Any]) -> None:
+    """Set every span's exclusive time: its own duration less its children's, depth first."""
+    for child in span["children"]:
+        _close(child)
+    inner = sum(child["duration_ms"] for child in span["children"])
+    span["exclusive_duration_ms"] = round(max(0.0, span["duration_ms"] - inner), 2)
+
+
+def _spans(ref: TraceRef, total: float, allocations: int) -> list[dict[str, Any]]:
+    """A plausible span tree, nested as Scout sends it (``children``, with ``parent_id`` too).
+
+    Middleware around the controller (or the job); under it queries, a cache read and, for a
+    request, a template whose partial runs one more query. Durations and allocations include
+    the children's; ``exclusive_duration_ms`` is what is left.
+    """
+    model = ref.model
+    is_job = isinstance(model, JobModel)
+    root = _span(ref, 1, None, "Middleware", "Middleware/Summary", None, total, allocations)
+    body_kind = "Job" if is_job else "Controller"
+    body = _span(
+        ref,
+        2,
+        root,
+        body_kind,
+        f"{body_kind}/{model.name}",
+        None,
+        total * (0.9 + 0.07 * ref.draw(10)),
+        allocations * 0.95,
+    )
+    calls: list[tuple[str, str, str | None]] = [
         ("SQL", "SQL/User/find", 'SELECT "users".* FROM "users" WHERE "users"."id" = $1 LIMIT $2'),
         ("Redis", "Redis/get", "GET session:*"),
         (
@@ -159,43 +210,69 @@ def _spans(ref: TraceRef, total: float) -> list[dict[str, Any]]:
         ),
     ]
     if not is_job:
-        children.append(("View", f"View/{ref.model.name}.html.erb/Rendering", None))
-    cursor = 0.5
-    budget = total * 0.9
-    for n, (kind, name, desc) in enumerate(children, start=2):
-        duration = round(budget / len(children) * (0.3 + 0.7 * ref.draw(10 + n)), 2)
-        spans.append(
-            {
-                "id": n,
-                "parent_id": 1,
-                "type": kind,
-                "name": name,
-                "desc": desc,
-                "start_offset_ms": round(cursor, 2),
-                "duration_ms": duration,
-                "allocations": int(200 + 4_000 * ref.draw(20 + n)),
-            }
+        calls.append(("View", f"View/{model.name}.html.erb/Rendering", None))
+    budget = body["duration_ms"] * 0.85 / len(calls)
+    made = []
+    for n, (kind, operation, description) in enumerate(calls, start=3):
+        share = 0.3 + 0.7 * ref.draw(10 + n)
+        made.append(
+            _span(
+                ref,
+                n,
+                body,
+                kind,
+                operation,
+                description,
+                budget * share,
+                body["allocations"] * 0.2 * share,
+            )
         )
-        cursor += duration + 0.2
-    return spans
+    if not is_job:  # the template renders a partial, and the partial runs a query
+        view = made[-1]
+        folder = model.name.rsplit("/", 1)[0]
+        partial = _span(
+            ref,
+            7,
+            view,
+            "View",
+            f"View/{folder}/_row.html.erb/Rendering",
+            None,
+            view["duration_ms"] * (0.4 + 0.3 * ref.draw(17)),
+            view["allocations"] * 0.6,
+        )
+        _span(
+            ref,
+            8,
+            partial,
+            "SQL",
+            "SQL/LineItem/select",
+            'SELECT "line_items".* FROM "line_items" WHERE "line_items"."order_id" = $1',
+            partial["duration_ms"] * (0.3 + 0.4 * ref.draw(18)),
+            partial["allocations"] * 0.3,
+        )
+    _close(root)
+    return [root]
 
 
 def trace_detail(ref: TraceRef) -> dict[str, Any]:
-    """The full trace (`TraceDetail`) of `/apps/{id}/traces/{trace_id}`."""
+    """The full trace (`TraceDetail`) of `/apps/{id}/traces/{trace_id}`, with the fields the
+    spec lists and those Scout's CLI reads (``duration_in_seconds``, spans as a tree)."""
     summary = trace_summary(ref)
-    total = summary.get("total_call_time", summary.get("duration", 0.0))
+    total = float(summary.get("total_call_time", summary.get("duration", 0.0)))
+    allocations = int(20_000 + 300 * ref.model.source.duration_ms * (1 + ref.draw(33)))
     return {
         "id": ref.id,
         "transaction_id": f"{mix(ref.seed, ref.id, 30):016x}{mix(ref.seed, ref.id, 31):016x}",
         "hostname": f"{_HOSTS[mix(ref.seed, ref.id, 32) % len(_HOSTS)]}.prod.internal",
         "time": summary["time"],
         "total_call_time": total,
+        "duration_in_seconds": round(total / 1000, 6),
         "mem_delta": summary.get("mem_delta"),
         "metric_name": summary["metric_name"],
         "uri": summary.get("uri"),
         "context": summary["context"],
         "git_sha": "".join(f"{mix(ref.seed, ref.id // 100_000, k):016x}" for k in range(3))[:40],
-        "allocations_count": int(20_000 + 300 * ref.model.source.duration_ms * (1 + ref.draw(33))),
+        "allocations_count": allocations,
         "limited": False,
-        "spans": _spans(ref, float(total)),
+        "spans": _spans(ref, total, allocations),
     }
