@@ -85,10 +85,16 @@ def times_of(text_times: list[str]) -> list[datetime]:
 # --- help -----------------------------------------------------------------------------------------
 
 
+COMMANDS = [
+    *("apps", "metrics", "fetch", "backfill", "archive", "endpoints", "jobs", "traces", "trace"),
+    *("errors", "error", "anomalies", "insights", "usage", "demo"),
+]
+
+
 @pytest.mark.parametrize(
     ("command", "phrases"),
     [
-        ((), ["apps", "metrics", "fetch", "demo", "SCOUT_API_KEY", "SCOUT_API_URL", "--auth"]),
+        ((), [*COMMANDS, "SCOUT_API_KEY", "SCOUT_API_URL", "--auth"]),
         (("apps",), ["--format"]),
         (("metrics",), ["APP"]),
         (("fetch",), ["--from", "--to", "30d", "UTC", "--resolution", "jsonl", "--output"]),
@@ -106,7 +112,8 @@ def test_help(command: tuple[str, ...], phrases: list[str]) -> None:
 
 USAGE_ERRORS = [
     (["fetch", "101", "response_time"], "Missing option '--from'"),
-    (["fetch", "101", "latency", "--from", "1h"], "'latency' is not one of"),
+    (["fetch", "101", "latency", "--from", "1h"], "'latency' is not a metric of an app"),
+    (["fetch", "101", "bogus", "--from", "1h"], "'bogus' is not one of"),
     (["fetch", "abc", "apdex", "--from", "1h"], "'abc' is not a valid integer"),
     (["fetch", "101", "apdex", "--from", "yesterday"], "cannot read 'yesterday' as a time"),
     (["fetch", "101", "apdex", "--from", "1h", "--resolution", "7m"], "7m is not a step"),
@@ -427,12 +434,15 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     files = sorted(out_dir.iterdir())
     assert [f.name for f in files] == sorted(
-        f"app{app}-{metric}.jsonl" for app in range(101, 106) for metric in APP_METRICS
+        f"{app}-{metric}.jsonl" for app in range(101, 106) for metric in APP_METRICS
     )
     total = 0
     step = timedelta(minutes=30)
     for path in files:
-        times = times_of([json.loads(line)["time"] for line in path.read_text().splitlines()])
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        app, metric = path.stem.split("-", 1)
+        assert {(row["app_id"], row["metric"]) for row in rows} == {(int(app), metric)}
+        times = times_of([row["time"] for row in rows])
         assert all(b - a == step for a, b in itertools.pairwise(times))  # no gaps
         assert started - timedelta(days=1, minutes=30) <= times[0] <= finished - timedelta(days=1)
         assert finished - step <= times[-1] <= finished
@@ -451,10 +461,7 @@ def test_demo_of_some_apps_and_metrics(tmp_path: Path) -> None:
         "--faults", "0", "--output-dir", str(tmp_path),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "app103-apdex.jsonl",
-        "app103-errors.jsonl",
-    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["103-apdex.jsonl", "103-errors.jsonl"]
     assert "0 retried" in result.stdout
 
 

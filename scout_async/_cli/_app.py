@@ -35,28 +35,21 @@ from .._exceptions import (
 )
 from .._redact import REDACTED
 from .._version import __version__
+from ._anomalies import anomalies
+from ._archive import archive
+from ._backfill import backfill
 from ._commands import apps, metrics
 from ._context import Settings, scrub
 from ._demo import demo
+from ._error_groups import error, errors
+from ._errors import CliError, CliUsageError
 from ._fetch import fetch
+from ._insights import insights
+from ._perf import endpoints, jobs
+from ._traces import trace, traces
+from ._usage import usage
 
 __all__ = ["CliError", "CliUsageError", "main"]
-
-
-class CliError(click.ClickException):
-    """Shown as a single ``error: ...`` line on stderr; exit code 1."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-class CliUsageError(CliError):
-    """A usage error as one line; exit code 2."""
-
-    exit_code = 2
 
 
 def _usage_error(exc: click.UsageError, secret: str | None) -> CliError:
@@ -191,6 +184,9 @@ Examples:
   scout-async metrics 101
   scout-async fetch 101 response_time --from 7d
   scout-async fetch 101 throughput --from 2026-06-01 --to 2026-07-01 -o june.csv
+  scout-async backfill --apps all --from 30d --resolution 1m -o scout.sqlite
+  scout-async archive --db scout.sqlite --every 5m
+  scout-async endpoints 101 --sort-by response_time --limit 10
   scout-async demo                # no account needed: the bundled simulator
 """
 
@@ -282,7 +278,21 @@ def main(
         _log_to_stderr(ctx, verbose, api_key)
 
 
-main.add_command(apps)
-main.add_command(metrics)
-main.add_command(fetch)
-main.add_command(demo)
+for command in (
+    apps,
+    metrics,
+    fetch,
+    backfill,
+    archive,
+    endpoints,
+    jobs,
+    traces,
+    trace,
+    errors,
+    error,
+    anomalies,
+    insights,
+    usage,
+    demo,
+):
+    main.add_command(command)

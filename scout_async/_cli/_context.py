@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+import anyio
 import attrs
 import click
 from rich.console import Console
@@ -12,7 +15,16 @@ from .._client import ScoutClient
 from .._constants import API_KEY_ENV
 from .._redact import scrub_text
 
-__all__ = ["Settings", "pass_settings", "scrub", "stderr_console", "stdout_console"]
+__all__ = [
+    "Settings",
+    "pass_settings",
+    "run_with_client",
+    "scrub",
+    "stderr_console",
+    "stdout_console",
+]
+
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -47,6 +59,16 @@ class Settings:
             max_retries=self.max_retries,
             max_concurrency=self.concurrency,
         )
+
+
+def run_with_client(settings: Settings, work: Callable[[ScoutClient], Awaitable[T]]) -> T:
+    """``work(client)`` on an event loop, with a client from the global options, closed after."""
+
+    async def main() -> T:
+        async with settings.client() as client:
+            return await work(client)
+
+    return anyio.run(main)
 
 
 def scrub(text: str, *secrets: str | None) -> str:

@@ -1,52 +1,42 @@
 """``demo``: a real job against the bundled simulator, over HTTP on localhost, no account needed.
 
 The simulator serves synthetic but realistic data on a free port; the demo lists its apps and
-metrics, then streams every series over the last ``--days`` at ``--resolution`` into one JSONL
-file per series, with a few transient server faults on the way for the client to retry.
+metrics, then backfills every series over the last ``--days`` at ``--resolution`` into one JSONL
+file per series (``client.backfill`` with ``open_sink(output_dir)``), with a few transient server
+faults on the way for the client to retry.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import anyio
 import attrs
 import click
-from rich.progress import Progress, TaskID
 
 from .._client import ScoutClient
-from .._exceptions import ScoutError
 from .._planner import plan_range
 from .._resources.metrics import APP_METRICS
+from .._sinks import open_sink
 from .._steps import format_step
 from ._context import Settings, pass_settings, stderr_console, stdout_console
-from ._output import jsonl_line
+from ._errors import CliError
 from ._params import RESOLUTION, IdList, NameList
-from ._progress import ChunkCounter, make_progress
+from ._progress import BackfillBars, WatchedSink, make_progress
 
 if TYPE_CHECKING:
     from scout_async.testing import Fault, ScoutSimulator
 
-__all__ = ["FetchProgress", "FetchSummary", "SeriesJob", "demo", "fetch_series_to_files"]
+__all__ = ["FetchSummary", "demo", "fetch_series_to_files", "series_file"]
 
 # The simulator's own key: a made-up one, so nothing real is ever sent anywhere.
 DEMO_KEY = "scout-demo-key"
 DEFAULT_OUTPUT_DIR = Path("scout-demo-output")
-_WRITE_BATCH = 2048  # lines per file write: bounded memory, few thread hops
-
-
-@attrs.frozen
-class SeriesJob:
-    """One series to fetch and the JSONL file it goes to."""
-
-    app_id: int
-    metric: str
-    path: Path
 
 
 @attrs.frozen
@@ -61,109 +51,68 @@ class FetchSummary:
     peak_in_flight: int
 
 
-class FetchProgress(Protocol):
-    def chunks_done(self, count: int) -> None: ...
-
-    def series_done(self) -> None: ...
-
-
-async def _write_series(
-    client: ScoutClient,
-    job: SeriesJob,
-    *,
-    start: datetime,
-    end: datetime,
-    resolution: timedelta,
-    progress: FetchProgress,
-) -> tuple[int, int]:
-    counter = ChunkCounter(plan_range(start, end, resolution))
-    points = written = 0
-    batch: list[str] = []
-    async with await anyio.open_file(job.path, "w", encoding="utf-8") as out:
-        stream = client.metrics.stream(
-            job.app_id, job.metric, start=start, end=end, resolution=resolution
-        )
-        async with contextlib.aclosing(stream):
-            async for point in stream:
-                batch.append(jsonl_line(point))
-                points += 1
-                progress.chunks_done(counter.passed(point.time))
-                if len(batch) >= _WRITE_BATCH:
-                    text = "".join(batch)
-                    await out.write(text)
-                    written += len(text)
-                    batch.clear()
-        text = "".join(batch)
-        await out.write(text)
-        written += len(text)
-    progress.chunks_done(counter.finish())
-    progress.series_done()
-    return points, written
+def series_file(output_dir: Path, app_id: int, metric: str) -> Path:
+    """The JSONL file of one series in ``output_dir`` (``JsonlSink``'s per-series name)."""
+    return output_dir / f"{app_id}-{quote(metric, safe='')}.jsonl"
 
 
 async def fetch_series_to_files(
     client: ScoutClient,
-    jobs: Sequence[SeriesJob],
+    series: Mapping[int, Sequence[str]],
     *,
     start: datetime,
     end: datetime,
     resolution: timedelta,
-    progress: FetchProgress,
+    output_dir: Path,
+    bars: BackfillBars | None = None,
 ) -> FetchSummary:
-    """Stream every series of ``jobs`` over ``[start, end)`` into its JSONL file.
+    """Backfill every series (app id -> its metrics) over ``[start, end)`` into ``output_dir``,
+    one JSONL file per series, through ``client.backfill`` and ``open_sink(output_dir)``.
 
-    Up to ``client.max_concurrency`` series run at once, and the client keeps requests in flight
-    under the same limit; each series is written as it arrives, so memory stays bounded. The first
-    failure stops the rest and is raised (files written so far stay, the failing one is partial).
+    Apps with the same metrics share one backfill, whose series run concurrently under the
+    client's one limit; each series is written as it arrives, so memory stays bounded. Series
+    fail one by one; if any did, the first error is raised once the job is over (the files of
+    the others stay).
     """
     began = time.monotonic()
-    limiter = anyio.CapacityLimiter(client.max_concurrency)
-    totals = [0, 0]
-    failures: list[BaseException] = []
-
-    async def run(job: SeriesJob, scope: anyio.CancelScope) -> None:
-        async with limiter:
-            try:
-                points, written = await _write_series(
-                    client, job, start=start, end=end, resolution=resolution, progress=progress
-                )
-            except (ScoutError, OSError) as exc:
-                failures.append(exc)
-                scope.cancel()
-                return
-            totals[0] += points
-            totals[1] += written
-
-    async with anyio.create_task_group() as tg:
-        for job in jobs:
-            tg.start_soon(run, job, tg.cancel_scope)
-    if failures:
-        raise failures[0]
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for app_id, metrics in series.items():
+        if metrics:
+            groups.setdefault(tuple(metrics), []).append(app_id)
+    points = 0
+    for metrics, app_ids in groups.items():
+        sink = open_sink(output_dir)
+        result = await client.backfill(
+            apps=app_ids,
+            metrics=list(metrics),
+            start=start,
+            end=end,
+            resolution=resolution,
+            sink=sink if bars is None else WatchedSink(sink, bars),
+            progress=None if bars is None else bars.update,
+        )
+        points += result.points
+        for failed in result.failed:
+            if failed.error is not None:
+                raise failed.error
+        if result.stopped is not None:
+            raise CliError(f"the demo stopped: {result.stopped}")
+    files = [
+        series_file(output_dir, app_id, metric)
+        for app_id, metrics in series.items()
+        for metric in metrics
+    ]
     stats = client.stats
     return FetchSummary(
-        series=len(jobs),
-        points=totals[0],
-        bytes_written=totals[1],
+        series=len(files),
+        points=points,
+        bytes_written=sum(path.stat().st_size for path in files if path.exists()),
         seconds=time.monotonic() - began,
         requests=stats.requests,
         retries=stats.retries,
         rate_limited=stats.rate_limited,
         peak_in_flight=stats.peak_in_flight,
     )
-
-
-class _Bars:
-    """``FetchProgress`` on two rich progress bars: series done, and requests (chunks) done."""
-
-    def __init__(self, progress: Progress, series: TaskID, chunks: TaskID) -> None:
-        self._progress, self._series, self._chunks = progress, series, chunks
-
-    def chunks_done(self, count: int) -> None:
-        if count:
-            self._progress.advance(self._chunks, count)
-
-    def series_done(self) -> None:
-        self._progress.advance(self._series)
 
 
 def _faults(count: int, planned: int) -> list[Fault]:
@@ -196,7 +145,8 @@ class _Options:
     latency: float
 
 
-async def _plan_jobs(client: ScoutClient, options: _Options) -> list[SeriesJob]:
+async def _plan_series(client: ScoutClient, options: _Options) -> dict[int, list[str]]:
+    """App id -> the metrics to fetch: those asked for (or all) that the app offers."""
     available = {app.id: app for app in await client.apps.list()}
     wanted = options.app_ids or tuple(available)
     unknown = [app_id for app_id in wanted if app_id not in available]
@@ -205,14 +155,11 @@ async def _plan_jobs(client: ScoutClient, options: _Options) -> list[SeriesJob]:
             f"--apps: no app {', '.join(map(str, unknown))} in the simulator; it has "
             + ", ".join(map(str, available))
         )
-    jobs = []
+    series: dict[int, list[str]] = {}
     for app_id in wanted:
         offered = await client.metrics.list(app_id)
-        for metric in options.metric_names or offered:
-            if metric in offered:
-                path = options.output_dir / f"app{app_id}-{metric}.jsonl"
-                jobs.append(SeriesJob(app_id=app_id, metric=metric, path=path))
-    return jobs
+        series[app_id] = [m for m in options.metric_names or offered if m in offered]
+    return series
 
 
 def _size(count: float) -> str:
@@ -231,7 +178,8 @@ async def _run(settings: Settings, options: _Options, simulator: ScoutSimulator)
         SimulatorServer(simulator) as server,
         settings.client(api_key=DEMO_KEY, base_url=server.url) as client,
     ):
-        jobs = await _plan_jobs(client, options)
+        series = await _plan_series(client, options)
+        count = sum(len(metrics) for metrics in series.values())
         notes.print(
             f"Started the Scout API simulator at {server.url} (synthetic data, no account needed)",
             highlight=False,
@@ -240,35 +188,36 @@ async def _run(settings: Settings, options: _Options, simulator: ScoutSimulator)
         end = datetime.now(timezone.utc)
         start = end - timedelta(days=options.days)
         per_series = len(plan_range(start, end, options.resolution))
-        for fault in _faults(options.faults, per_series * len(jobs)):
+        for fault in _faults(options.faults, per_series * count):
             simulator.add_fault(fault)
-        apps = len({job.app_id for job in jobs})
+        apps = sum(1 for metrics in series.values() if metrics)
         notes.print(
-            f"Fetching {len(jobs)} series ({apps} apps) over {options.days} days at "
-            f"{format_step(options.resolution)}: {per_series * len(jobs):,} requests, "
+            f"Fetching {count} series ({apps} apps) over {options.days} days at "
+            f"{format_step(options.resolution)}: {per_series * count:,} requests, "
             f"{settings.concurrency} in flight, {options.faults} transient faults injected",
             highlight=False,
             soft_wrap=True,
         )
         with make_progress(notes, transient=False) as progress:
-            bars = _Bars(
-                progress,
-                progress.add_task("series", total=len(jobs), unit="series"),
-                progress.add_task("requests", total=per_series * len(jobs), unit="chunks"),
-            )
+            bars = BackfillBars(progress, chunks_per_series=per_series, rows=settings.concurrency)
             summary = await fetch_series_to_files(
                 client,
-                jobs,
+                series,
                 start=start,
                 end=end,
                 resolution=options.resolution,
-                progress=bars,
+                output_dir=options.output_dir,
+                bars=bars,
             )
+            bars.finish()
     rate = summary.points / summary.seconds if summary.seconds > 0 else 0.0
     retried = f"{summary.retries} retried"
     if summary.rate_limited:
         retried += f" ({summary.rate_limited} after a 429)"
-    first = jobs[0].path if jobs else options.output_dir
+    first = next(
+        (series_file(options.output_dir, a, ms[0]) for a, ms in series.items() if ms),
+        options.output_dir,
+    )
     lines = [
         f"Done: {summary.series} series, {summary.points:,} points in {summary.seconds:.1f} s "
         f"({rate:,.0f} points/s)",
@@ -347,10 +296,11 @@ def demo(
 ) -> None:
     """Run a real backfill against the bundled simulator: no account or key needed.
 
-    Starts the Scout API simulator on a free localhost port and fetches, over HTTP, every metric
-    of every app for the last --days at --resolution (30 days at 5m: about 1,800 requests), one
-    JSONL file per series, then prints what it took. The global --concurrency, --timeout,
-    --max-retries and --auth apply; --api-key and --url are not used.
+    Starts the Scout API simulator on a free localhost port and backfills, over HTTP, every
+    metric of every app for the last --days at --resolution (30 days at 5m: about 1,800
+    requests), one JSONL file per series (APP-METRIC.jsonl), then prints what it took. The
+    global --concurrency, --timeout, --max-retries and --auth apply; --api-key and --url are
+    not used.
 
     \b
     scout-async demo

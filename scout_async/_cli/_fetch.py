@@ -1,9 +1,11 @@
-"""``fetch``: one metric series over any window, streamed to stdout or a file."""
+"""``fetch``: one metric series (of an app, an endpoint or a job) over any window, streamed to
+stdout or a file."""
 
 from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TextIO
@@ -12,17 +14,53 @@ import anyio
 import click
 from rich.console import Console
 
+from .._client import ScoutClient
 from .._exceptions import ScoutError
+from .._models import Point
 from .._planner import Chunk, plan_range
+from .._resources.jobs import JOB_METRICS
 from .._resources.metrics import APP_METRICS
 from .._steps import format_step
 from ._context import Settings, pass_settings, stderr_console
 from ._output import FORMATS, PointWriter, SeriesInfo, default_format, make_writer, open_output
 from ._params import RESOLUTION, TIME
 from ._progress import ChunkCounter, make_progress
-from ._times import TIME_HELP, TimeSpec, resolve_time
+from ._times import TIME_HELP, TimeSpec, resolve_window
 
 __all__ = ["fetch"]
+
+# click lists the metrics of every scope; the command then checks METRIC against its own scope.
+_ALL_METRICS = tuple(dict.fromkeys(APP_METRICS + JOB_METRICS))
+
+
+def _points(client: ScoutClient, info: SeriesInfo) -> AsyncGenerator[Point, None]:
+    start, end, step = info.start, info.end, info.step
+    if info.scope is None:
+        return client.metrics.stream(
+            info.app_id, info.metric, start=start, end=end, resolution=step
+        )
+    kind, ident = info.scope
+    if kind == "endpoint_id":
+        return client.endpoints.stream_metric(
+            info.app_id, ident, info.metric, start=start, end=end, resolution=step
+        )
+    return client.jobs.stream_metric(
+        info.app_id, ident, info.metric, start=start, end=end, resolution=step
+    )
+
+
+def _check_metric(metric: str, job: str | None) -> None:
+    valid, scope = (
+        (JOB_METRICS, "a job") if job is not None else (APP_METRICS, "an app or endpoint")
+    )
+    if metric not in valid:
+        also = (
+            "" if job is not None or metric not in JOB_METRICS else " (a job metric: add --job ID)"
+        )
+        raise click.BadParameter(
+            f"{metric!r} is not a metric of {scope}; use one of {', '.join(valid)}{also}",
+            param_hint="'METRIC'",
+        )
 
 
 async def _stream_to(
@@ -36,13 +74,9 @@ async def _stream_to(
     count = 0
     counter = ChunkCounter(chunks)
     with make_progress(progress_console, transient=True) as progress:
-        task = progress.add_task(
-            f"app {info.app_id} {info.metric}", total=counter.total, unit="requests"
-        )
+        task = progress.add_task(info.title, total=counter.total, unit="requests")
         async with settings.client() as client:
-            stream = client.metrics.stream(
-                info.app_id, info.metric, start=info.start, end=info.end, resolution=info.step
-            )
+            stream = _points(client, info)
             try:
                 async with contextlib.aclosing(stream):
                     async for point in stream:
@@ -59,7 +93,7 @@ async def _stream_to(
 
 @click.command()
 @click.argument("app_id", metavar="APP", type=click.IntRange(min=1))
-@click.argument("metric", metavar="METRIC", type=click.Choice(APP_METRICS))
+@click.argument("metric", metavar="METRIC", type=click.Choice(_ALL_METRICS))
 @click.option("--from", "start", required=True, type=TIME, help=f"Window start. {TIME_HELP}")
 @click.option(
     "--to",
@@ -86,6 +120,20 @@ async def _stream_to(
     "terminal, else the --output suffix (.csv/.json/.jsonl), else jsonl.",
 )
 @click.option(
+    "--endpoint",
+    "endpoint_id",
+    metavar="ID",
+    default=None,
+    help="The series of one endpoint of APP: its id from `endpoints`.",
+)
+@click.option(
+    "--job",
+    "job_id",
+    metavar="ID",
+    default=None,
+    help="The series of one background job of APP: its id from `jobs`.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
@@ -100,13 +148,17 @@ def fetch(
     start: TimeSpec,
     end: TimeSpec,
     resolution: timedelta | None,
+    endpoint_id: str | None,
+    job_id: str | None,
     fmt: str | None,
     output: Path | None,
 ) -> None:
-    """Fetch METRIC of APP from --from to --to, at one step, in time order.
+    """Fetch METRIC of APP (or of one of its endpoints or jobs) from --from to --to, at one
+    step, in time order.
 
-    APP is an app id (see `apps`); METRIC is one of apdex, response_time,
-    response_time_95th, errors, throughput, queue_time.
+    APP is an app id (see `apps`). METRIC of an app or an endpoint is one of apdex,
+    response_time, response_time_95th, errors, throughput, queue_time; of a job, one of
+    throughput, execution_time, latency, errors, allocations.
 
     Points stream out as they arrive (jsonl, csv, json), so a month at one
     minute needs no more memory than a day. Times are UTC; each point is the
@@ -117,14 +169,16 @@ def fetch(
     scout-async fetch 101 response_time --from 24h
     scout-async fetch 101 throughput --from 30d --resolution 1m -o throughput.csv
     scout-async fetch 101 apdex --from 2026-06-01 --to 2026-06-08 --format json
+    scout-async fetch 101 response_time --endpoint YXBpL21ldHJpY3Mvc2hvdw== --from 7d
+    scout-async fetch 101 execution_time --job ZGVmYXVsdC9NYWlsZXJKb2I= --from 1d
     """
-    now = datetime.now(timezone.utc)
-    start_at, end_at = resolve_time(start, now), resolve_time(end, now)
-    if start_at >= end_at:
-        raise click.UsageError(
-            f"the window is empty: --from {start_at:%Y-%m-%dT%H:%M:%SZ} is not before "
-            f"--to {end_at:%Y-%m-%dT%H:%M:%SZ}"
-        )
+    if endpoint_id is not None and job_id is not None:
+        raise click.UsageError("--endpoint and --job exclude each other: pass one of them")
+    _check_metric(metric, job_id)
+    try:
+        start_at, end_at = resolve_window(start, end, datetime.now(timezone.utc))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     try:
         chunks = plan_range(start_at, end_at, resolution)
     except ValueError as exc:
@@ -138,6 +192,11 @@ def fetch(
         end=end_at,
         origin=chunks[0].owned_start,
         buckets=(chunks[-1].owned_end - chunks[0].owned_start) // step,
+        scope=None
+        if endpoint_id is None and job_id is None
+        else ("endpoint_id", endpoint_id)
+        if endpoint_id is not None
+        else ("job_id", str(job_id)),
     )
     chosen = fmt or default_format(output, stdout_is_terminal=sys.stdout.isatty())
     settings.require_key()  # before creating the output file

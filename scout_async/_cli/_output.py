@@ -48,7 +48,10 @@ HEAD_TAIL = 10
 
 @attrs.frozen
 class SeriesInfo:
-    """What is being fetched: the series and its grid (``buckets`` steps from ``origin``)."""
+    """What is being fetched: the series and its grid (``buckets`` steps from ``origin``).
+
+    ``scope`` is ``None`` for an app metric, else ``("endpoint_id", id)`` or ``("job_id", id)``.
+    """
 
     app_id: int
     metric: str
@@ -57,6 +60,13 @@ class SeriesInfo:
     end: datetime
     origin: datetime
     buckets: int
+    scope: tuple[str, str] | None = None
+
+    @property
+    def title(self) -> str:
+        """``app 101 · response_time``, with ``endpoint ID``/``job ID`` between them."""
+        where = "" if self.scope is None else f" · {self.scope[0][:-3]} {self.scope[1]}"
+        return f"app {self.app_id}{where} · {self.metric}"
 
 
 class PointWriter(Protocol):
@@ -188,8 +198,10 @@ class JsonWriter:
     def __init__(self, out: TextIO, info: SeriesInfo) -> None:
         self._out = out
         self._first = True
-        header = {
-            "app_id": info.app_id,
+        header: dict[str, object] = {"app_id": info.app_id}
+        if info.scope is not None:
+            header[info.scope[0]] = info.scope[1]
+        header |= {
             "metric": info.metric,
             "step": format_step(info.step),
             "step_seconds": int(info.step.total_seconds()),
@@ -225,7 +237,7 @@ class TableWriter:
 
 def render_table(console: Console, stats: SeriesStats) -> None:
     info = stats.info
-    title = f"app {info.app_id} · {info.metric} · step {format_step(info.step)}"
+    title = f"{info.title} · step {format_step(info.step)}"
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
     summary.add_column()

@@ -1,16 +1,30 @@
-"""click parameter types: times, resolutions and id lists, checked while parsing (exit 2)."""
+"""click parameter types: times, durations, resolutions and id lists, checked while parsing (exit
+2)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from .._steps import STEPS, format_step, parse_step
-from ._times import TimeSpec, parse_time_spec
+from ._times import TimeSpec, parse_duration, parse_time_spec
 
-__all__ = ["RESOLUTION", "TIME", "IdList", "NameList"]
+__all__ = [
+    "DURATION",
+    "DURATION_OR_ZERO",
+    "RESOLUTION",
+    "TIME",
+    "IdList",
+    "NameList",
+    "Names",
+    "Ids",
+]
+
+#: What ``IdList(allow_all=True)``/``NameList(..., allow_all=True)`` give: a list or ``"all"``.
+Ids = tuple[int, ...] | Literal["all"]
+Names = tuple[str, ...] | Literal["all"]
 
 if TYPE_CHECKING:  # generic in click >= 8.2 only: subscript it for the type checker alone
     _ParamType = click.ParamType[Any, Any]
@@ -28,6 +42,23 @@ class TimeType(_ParamType):
             return value
         try:
             return parse_time_spec(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class DurationType(_ParamType):
+    name = "DURATION"
+
+    def __init__(self, *, allow_zero: bool = False) -> None:
+        self.allow_zero = allow_zero
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_duration(str(value), allow_zero=self.allow_zero)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -50,15 +81,22 @@ class ResolutionType(_ParamType):
 
 
 class IdList(_ParamType):
-    """Comma-separated positive integers: ``101,103``."""
+    """Comma-separated positive integers: ``101,103``; also ``all`` with ``allow_all``."""
 
     name = "IDS"
 
+    def __init__(self, *, allow_all: bool = False) -> None:
+        self.allow_all = allow_all
+        if allow_all:
+            self.name = "IDS|all"
+
     def convert(
         self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> tuple[int, ...]:
+    ) -> Ids:
         if isinstance(value, tuple):
             return value
+        if self.allow_all and str(value).strip().lower() == "all":
+            return "all"
         ids: list[int] = []
         for part in str(value).split(","):
             text = part.strip()
@@ -69,18 +107,24 @@ class IdList(_ParamType):
 
 
 class NameList(_ParamType):
-    """Comma-separated names out of a fixed set: ``response_time,throughput``."""
+    """Comma-separated names out of a fixed set: ``response_time,throughput``; also ``all`` with
+    ``allow_all``."""
 
     name = "NAMES"
 
-    def __init__(self, choices: tuple[str, ...]) -> None:
+    def __init__(self, choices: tuple[str, ...], *, allow_all: bool = False) -> None:
         self.choices = choices
+        self.allow_all = allow_all
+        if allow_all:
+            self.name = "NAMES|all"
 
     def convert(
         self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> tuple[str, ...]:
+    ) -> Names:
         if isinstance(value, tuple):
             return value
+        if self.allow_all and str(value).strip().lower() == "all":
+            return "all"
         names: list[str] = []
         for part in str(value).split(","):
             name = part.strip()
@@ -91,4 +135,6 @@ class NameList(_ParamType):
 
 
 TIME = TimeType()
+DURATION = DurationType()
+DURATION_OR_ZERO = DurationType(allow_zero=True)
 RESOLUTION = ResolutionType()

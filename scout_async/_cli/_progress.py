@@ -1,22 +1,29 @@
-"""Progress bars on stderr (only on a terminal), and counting finished chunks from a stream."""
+"""Progress bars on stderr (only on a terminal), counting finished chunks from a stream, and the
+bars of a backfill (overall, plus the series being written right now)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 
+from .. import _report
+from .._models import Point
 from .._planner import Chunk
+from .._selection import SeriesKey
+from .._sinks import Position, Sink
 
-__all__ = ["ChunkCounter", "make_progress", "shows_progress"]
+__all__ = ["BackfillBars", "ChunkCounter", "WatchedSink", "make_progress", "shows_progress"]
 
 
 def shows_progress(console: Console) -> bool:
@@ -80,3 +87,99 @@ class ChunkCounter:
         rest = len(self._ends) - self._done
         self._done = len(self._ends)
         return rest
+
+
+class BackfillBars:
+    """A backfill on a progress display: series and chunks overall, and one bar per series being
+    written right now (at most ``rows``; the one idle longest makes way, and a finished one
+    goes), so a job of a thousand series stays a few lines tall.
+
+    ``update`` is the backfill's ``progress`` callback; ``chunk_written`` is called by a
+    ``WatchedSink`` for every chunk a series writes. ``done_before`` counts the chunks each
+    series had written before a resumed run.
+    """
+
+    def __init__(
+        self,
+        progress: Progress,
+        *,
+        chunks_per_series: int,
+        rows: int,
+        done_before: Mapping[SeriesKey, int] | None = None,
+    ) -> None:
+        self._progress = progress
+        self._per_series = chunks_per_series
+        self._rows = max(1, rows)
+        self._done = dict(done_before or {})
+        self._active: dict[SeriesKey, TaskID] = {}  # least recently written first
+        self._series = progress.add_task("series", total=None, unit="series")
+        self._chunks = progress.add_task("chunks", total=None, unit="chunks")
+
+    def update(self, snapshot: _report.Progress) -> None:
+        self._progress.update(
+            self._series,
+            total=snapshot.series_total,
+            completed=snapshot.series_done + snapshot.series_failed,
+            unit="series"
+            + (f", {snapshot.series_failed} failed" if snapshot.series_failed else ""),
+        )
+        retried = f", {snapshot.retries} retried" if snapshot.retries else ""
+        self._progress.update(
+            self._chunks,
+            total=snapshot.chunks_total,
+            completed=snapshot.chunks_done,
+            unit=f"chunks, {snapshot.points_written:,} points{retried}",
+        )
+
+    def chunk_written(self, app_id: int, metric: str) -> None:
+        key = (app_id, metric)
+        done = self._done.get(key, 0) + 1
+        self._done[key] = done
+        task = self._active.pop(key, None)
+        if task is None:
+            if len(self._active) >= self._rows:
+                idle = next(iter(self._active))
+                self._progress.remove_task(self._active.pop(idle))
+            task = self._progress.add_task(
+                f"  app {app_id} {metric}", total=self._per_series, unit="chunks"
+            )
+        if done >= self._per_series:
+            self._progress.remove_task(task)
+            return
+        self._progress.update(task, completed=done)
+        self._active[key] = task
+
+    def finish(self) -> None:
+        """Leave only the overall bars."""
+        for task in self._active.values():
+            self._progress.remove_task(task)
+        self._active.clear()
+
+
+class WatchedSink:
+    """A sink that tells ``bars`` about every chunk it writes, and is otherwise ``inner``.
+
+    The backfill writes each chunk with one ``write`` call (an empty chunk too), so this counts a
+    series' chunks exactly; ``location`` is the inner sink's, so checkpoints are unaffected.
+    """
+
+    def __init__(self, inner: Sink, bars: BackfillBars) -> None:
+        self._inner = inner
+        self._bars = bars
+
+    @property
+    def location(self) -> str:
+        return self._inner.location
+
+    async def open(self, resume: Mapping[str, Any] | None = None) -> None:
+        await self._inner.open(resume)
+
+    async def write(self, app_id: int, metric: str, points: Sequence[Point]) -> None:
+        await self._inner.write(app_id, metric, points)
+        self._bars.chunk_written(app_id, metric)
+
+    async def flush(self) -> Position:
+        return await self._inner.flush()
+
+    async def close(self) -> None:
+        await self._inner.close()

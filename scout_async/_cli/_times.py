@@ -11,12 +11,22 @@ from datetime import datetime, timedelta, timezone
 
 import attrs
 
-__all__ = ["TIME_HELP", "TimeSpec", "parse_time_spec", "resolve_time"]
+__all__ = [
+    "DURATION_HELP",
+    "TIME_HELP",
+    "TimeSpec",
+    "format_instant",
+    "parse_duration",
+    "parse_time_spec",
+    "resolve_time",
+    "resolve_window",
+]
 
 TIME_HELP = (
     "ISO 8601 (2026-07-01, 2026-07-01T12:00:00Z, 2026-07-01T14:00+02:00; no offset means UTC) "
     "or a time relative to now: 30d, 12h, 90m, 2w, 1d12h, 45s, or 'now'."
 )
+DURATION_HELP = "a duration such as 30s, 5m, 12h, 30d, 2w or 1d12h"
 
 _UNITS = {
     "s": timedelta(seconds=1),
@@ -97,3 +107,39 @@ def resolve_time(spec: TimeSpec, now: datetime) -> datetime:
         return spec.instant
     assert spec.ago is not None
     return now.astimezone(timezone.utc) - spec.ago
+
+
+def parse_duration(text: str, *, allow_zero: bool = False) -> timedelta:
+    """Read ``text`` as a positive duration (``5m``, ``30d``, ``1d12h``; ``0s`` if
+    ``allow_zero``).
+
+    >>> parse_duration("1h30m")
+    datetime.timedelta(seconds=5400)
+
+    Raises ``ValueError`` for anything else.
+    """
+    length = _relative(text.strip())
+    if length is None or text.strip().startswith("-") or text.strip().lower().endswith("ago"):
+        raise ValueError(f"cannot read {text!r} as a duration; use {DURATION_HELP}")
+    if length <= timedelta(0) and not allow_zero:
+        raise ValueError(f"{text!r} is no time at all; use {DURATION_HELP}")
+    return length
+
+
+def format_instant(moment: datetime) -> str:
+    """``2026-07-05T17:20:11Z``: how the CLI writes an instant (UTC, whole seconds)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def resolve_window(start: TimeSpec, end: TimeSpec, now: datetime) -> tuple[datetime, datetime]:
+    """``--from``/``--to`` as UTC instants, both counted back from the one ``now``.
+
+    Raises ``ValueError`` naming both instants when the window is empty.
+    """
+    start_at, end_at = resolve_time(start, now), resolve_time(end, now)
+    if start_at >= end_at:
+        raise ValueError(
+            f"the window is empty: --from {format_instant(start_at)} is not before "
+            f"--to {format_instant(end_at)}"
+        )
+    return start_at, end_at
