@@ -43,6 +43,7 @@ import anyio.abc
 import anyio.to_thread
 
 from ._checkpoint import Checkpoint, CheckpointFile, Plan
+from ._constants import DEFAULT_CHECKPOINT_EVERY, DEFAULT_MAX_CONSECUTIVE_FAILURES
 from ._exceptions import (
     APIConnectionError,
     AuthenticationError,
@@ -64,8 +65,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_CHECKPOINT_EVERY", "DEFAULT_MAX_CONSECUTIVE_FAILURES", "backfill"]
 
-DEFAULT_CHECKPOINT_EVERY = 1.0
-DEFAULT_MAX_CONSECUTIVE_FAILURES = 3
 
 ProgressCallback = Callable[[Progress], object]
 

@@ -16,8 +16,12 @@ from ._constants import (
     API_KEY_ENV,
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
+    DEFAULT_CHECKPOINT_EVERY,
+    DEFAULT_LATENESS,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_CONSECUTIVE_FAILURES,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
 )
 from ._exceptions import ConfigurationError
@@ -190,8 +194,8 @@ class ScoutClient:
         sink: Sink | str | os.PathLike[str],
         checkpoint: str | os.PathLike[str] | None = None,
         progress: Callable[[Progress], object] | None = None,
-        checkpoint_every: float = _backfill.DEFAULT_CHECKPOINT_EVERY,
-        max_consecutive_failures: int = _backfill.DEFAULT_MAX_CONSECUTIVE_FAILURES,
+        checkpoint_every: float = DEFAULT_CHECKPOINT_EVERY,
+        max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
     ) -> BackfillResult:
         """Every (app, metric) series over ``[start, end)`` at one step into ``sink``, resumable.
 
@@ -229,10 +233,10 @@ class ScoutClient:
         *,
         apps: AppsArg = "all",
         metrics: MetricsArg = "all",
-        interval: timedelta = _poll.DEFAULT_POLL_INTERVAL,
+        interval: timedelta = DEFAULT_POLL_INTERVAL,
         resolution: timedelta | str = "1m",
         since: datetime | None = None,
-        lateness: timedelta = _poll.DEFAULT_LATENESS,
+        lateness: timedelta = DEFAULT_LATENESS,
         timeout: float | None = None,
         clock: _poll.Clock | None = None,
     ) -> AsyncGenerator[_poll.PollUpdate, None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 DEFAULT_BASE_URL = "https://scoutapm.com/api/v0"
 API_KEY_ENV = "SCOUT_API_KEY"
 BASE_URL_ENV = "SCOUT_API_URL"
@@ -22,3 +24,18 @@ AUTH_MODES = ("header", "query", "body")
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 LOGGER_NAME = "scout_async"
+
+# Lookback limits of the API: traces within 7 days, error groups and anomaly events within 30.
+# Exactly 7 x 24 h was refused by the live API, so the earliest start is ``now - limit + margin``.
+TRACE_LOOKBACK = timedelta(days=7)
+ERROR_LOOKBACK = timedelta(days=30)
+LOOKBACK_MARGIN = timedelta(minutes=1)
+
+# Backfill: how often the sink is flushed and the checkpoint written (seconds), and how many
+# series in a row may fail with connection or server errors before the job stops.
+DEFAULT_CHECKPOINT_EVERY = 1.0
+DEFAULT_MAX_CONSECUTIVE_FAILURES = 3
+
+# Polling: the interval, and how long after its end a bucket is taken as final.
+DEFAULT_POLL_INTERVAL = timedelta(minutes=5)
+DEFAULT_LATENESS = timedelta(minutes=2)

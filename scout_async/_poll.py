@@ -27,6 +27,7 @@ import anyio
 import anyio.abc
 import attrs
 
+from ._constants import DEFAULT_LATENESS, DEFAULT_POLL_INTERVAL
 from ._exceptions import APITimeoutError, ScoutError
 from ._models import Point
 from ._planner import Chunk, plan_range
@@ -46,9 +47,6 @@ __all__ = [
     "SystemClock",
     "poll",
 ]
-
-DEFAULT_POLL_INTERVAL = timedelta(minutes=5)
-DEFAULT_LATENESS = timedelta(minutes=2)
 
 
 class Clock(Protocol):

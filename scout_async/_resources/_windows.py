@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
+from .._constants import ERROR_LOOKBACK, LOOKBACK_MARGIN, TRACE_LOOKBACK
 from .._steps import MAX_WINDOW
 from .._time import format_time, require_aware
 from .._transport import Transport
@@ -34,9 +35,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-TRACE_LOOKBACK = timedelta(days=7)
-ERROR_LOOKBACK = timedelta(days=30)  # error groups and anomaly events
-LOOKBACK_MARGIN = timedelta(minutes=1)
 
 _SECOND = timedelta(seconds=1)
 
