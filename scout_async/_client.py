@@ -26,7 +26,7 @@ from ._constants import (
 )
 from ._exceptions import ConfigurationError
 from ._models_api import Usage
-from ._redact import Secret
+from ._redact import Secret, check_key
 from ._report import BackfillResult, Progress
 from ._resources.anomalies import Anomalies
 from ._resources.apps import Apps
@@ -75,11 +75,20 @@ class ScoutClient:
             )
         if not isinstance(key, str):
             raise ConfigurationError(f"api_key must be a string, got {type(key).__name__}")
+        problem = check_key(key)
+        if problem is not None:
+            raise ConfigurationError(problem)
         url = base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-        if not url.startswith(("http://", "https://")) or "?" in url:
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")) or "?" in url:
+            # Never echo a query: it may be someone's ``?key=``.
+            shown = (
+                url.split("?", 1)[0] + ("?..." if "?" in url else "")
+                if isinstance(url, str)
+                else url
+            )
             raise ConfigurationError(
                 f"base_url must be an http(s) URL without a query, such as {DEFAULT_BASE_URL!r}; "
-                f"got {url!r}"
+                f"got {shown!r}"
             )
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}")

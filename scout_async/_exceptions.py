@@ -68,7 +68,10 @@ class ScoutError(Exception):
 
 
 class APIStatusError(ScoutError):
-    """The server answered, with an error status in the HTTP status line or in the envelope."""
+    """The server answered, with an error status in the HTTP status line or in the envelope.
+
+    ``retry_after`` is the server's ``Retry-After`` in seconds, if it sent one.
+    """
 
     def __init__(
         self,
@@ -78,10 +81,12 @@ class APIStatusError(ScoutError):
         method: str | None = None,
         path: str | None = None,
         server_message: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, method=method, path=path)
         self.status_code = status_code
         self.server_message = server_message
+        self.retry_after = retry_after
 
 
 class AuthenticationError(APIStatusError):
@@ -98,25 +103,6 @@ class InvalidRequestError(APIStatusError):
 
 class RateLimitError(APIStatusError):
     """429, after the retries ran out; ``retry_after`` is the server's wait in seconds, if given."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int = 429,
-        method: str | None = None,
-        path: str | None = None,
-        server_message: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            status_code=status_code,
-            method=method,
-            path=path,
-            server_message=server_message,
-        )
-        self.retry_after = retry_after
 
 
 class ServerError(APIStatusError):

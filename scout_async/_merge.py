@@ -8,6 +8,7 @@ granularity instead of mixing it in.
 from __future__ import annotations
 
 import itertools
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -108,6 +109,10 @@ def _check_step(ordered: list[Point], step: timedelta, *, method: str, path: str
             raise mismatch(finest, f"got {point.time:%Y-%m-%dT%H:%M:%SZ}, off that grid")
     if finest is not None and finest < step:
         raise mismatch(finest, f"got points {format_step(finest)} apart")
-    # A coarser answer stays on the grid; it shows as every gap being the same multiple of step.
-    if len(gaps) >= 2 and finest is not None and finest > step and all(g == finest for g in gaps):
-        raise mismatch(finest, f"got every point {format_step(finest)} apart")
+    # A coarser answer stays on the grid: it shows as every gap being a multiple of a coarser
+    # step, even with a bucket missing here and there. Three gaps at least, so a series that
+    # happens to hold a few sparse points is not taken for one.
+    if len(gaps) >= 3:
+        common = timedelta(seconds=math.gcd(*(int(g.total_seconds()) for g in gaps)))
+        if common > step:
+            raise mismatch(common, f"got every point a multiple of {format_step(common)} apart")

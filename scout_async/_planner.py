@@ -84,6 +84,14 @@ def _validate(start: object, end: object) -> tuple[datetime, datetime]:
             f"start ({start_utc.isoformat()}) must be before end ({end_utc.isoformat()}); "
             "pass a non-empty range with start < end"
         )
+    # Scout takes times in whole seconds, so the window is planned as it will be sent: a
+    # fraction of a second past a grid point must not own a bucket no request can return.
+    start_utc, end_utc = start_utc.replace(microsecond=0), end_utc.replace(microsecond=0)
+    if start_utc >= end_utc:
+        raise ValueError(
+            f"start and end fall in the same second ({start_utc.isoformat()}); Scout takes times "
+            "in whole seconds: pass a window of at least one second"
+        )
     return start_utc, end_utc
 
 
@@ -155,6 +163,18 @@ def plan_range(
     reversed range, or a resolution Scout does not serve.
     """
     start_utc, end_utc = _validate(start, end)
+    try:
+        return _plan(start_utc, end_utc, resolution)
+    except OverflowError:
+        raise ValueError(
+            f"the window {start_utc.isoformat()} .. {end_utc.isoformat()} reaches outside the "
+            "dates Python can represent once aligned to its step; pass a window in this era"
+        ) from None
+
+
+def _plan(
+    start_utc: datetime, end_utc: datetime, resolution: timedelta | str | None
+) -> list[Chunk]:
     step = _target_step_utc(start_utc, end_utc, resolution)
     band = band_for_step(step)
 

@@ -54,6 +54,7 @@ def error_for_status(
         "method": method,
         "path": path,
         "server_message": server_message,
+        "retry_after": retry_after,
     }
     if status in (401, 403):
         return AuthenticationError(
@@ -62,7 +63,7 @@ def error_for_status(
     if status == 404:
         return NotFoundError(text, **common)
     if status == 429:
-        return RateLimitError(text, retry_after=retry_after, **common)
+        return RateLimitError(text, **common)
     if status == 408 or status >= 500:
         return ServerError(text, **common)
     if status in (400, 422):
@@ -86,7 +87,7 @@ def decode_envelope(
     """
     try:
         body = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurd nesting
         body = None
     status_block = _status_block(body)
 

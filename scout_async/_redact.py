@@ -1,33 +1,53 @@
 """Keeping the API key out of reprs, messages and log lines, in every auth mode.
 
 httpx logs every request's full URL at INFO on the ``httpx`` logger (httpx #2760); with query auth
-that URL holds the key. While a client is open, a filter on the ``httpx`` and ``httpcore`` loggers
-replaces every open client's key with ``***`` in their records.
+that URL holds the key, percent-encoded. While a client is open, a filter on the ``httpx`` and
+``httpcore`` loggers replaces every open client's key, in each form it can take on the wire, and
+any ``key=`` query value, with ``***`` in their records.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
-from collections import Counter
 from types import TracebackType
 from typing import TypeVar
+from urllib.parse import quote, quote_plus
 
-__all__ = ["REDACTED", "Secret", "redacting_logs", "scrub_text"]
+__all__ = ["REDACTED", "Secret", "check_key", "redacting_logs", "scrub_text"]
 
 REDACTED = "***"
 
 E = TypeVar("E", bound=BaseException)
 
+# ``key=VALUE`` in a URL's query, whatever VALUE is: query auth's parameter, in any encoding.
+_QUERY_KEY = re.compile(r"([?&]key=)[^&#\s'\"]*")
+
+
+def check_key(value: str) -> str | None:
+    """Why ``value`` cannot be an API key (``None`` if it can), without showing it."""
+    if not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
+        return (
+            "the API key holds whitespace, control or non-ASCII characters (a trailing newline "
+            "from a file?); Scout keys are printable ASCII"
+        )
+    return None
+
 
 class Secret:
     """A string that never shows itself: ``repr``/``str`` print ``***``; ``reveal()`` gives it."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_forms", "_value")
 
     def __init__(self, value: str) -> None:
         self._value = value
+        # Every form the key takes where it could be shown: raw, percent-encoded (query auth, as
+        # httpx writes URLs), form-encoded, and escaped inside a bytes repr (h11's errors).
+        forms = {value, quote(value, safe=""), quote(value), quote_plus(value)}
+        forms.add(repr(value.encode())[2:-1])
+        self._forms = tuple(sorted((f for f in forms if f), key=len, reverse=True))
 
     def reveal(self) -> str:
         return self._value
@@ -39,7 +59,9 @@ class Secret:
         return REDACTED
 
     def scrub(self, text: str) -> str:
-        return scrub_text(text, (self._value,))
+        for form in self._forms:
+            text = text.replace(form, REDACTED)
+        return _QUERY_KEY.sub(rf"\g<1>{REDACTED}", text)
 
     def scrub_exception(self, exc: E) -> E:
         """Remove the key from ``exc`` and its chain of causes, in place; returns ``exc``."""
@@ -60,24 +82,28 @@ class Secret:
 
 
 def scrub_text(text: str, secrets: tuple[str, ...] | list[str]) -> str:
+    """``text`` with each of ``secrets``, in every form it can take, replaced by ``***``."""
     for secret in secrets:
         if secret:
-            text = text.replace(secret, REDACTED)
+            text = Secret(secret).scrub(text)
     return text
 
 
 class _RedactingFilter(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
-        self.secrets: Counter[str] = Counter()
+        # Held as ``Secret``s (keyed by identity), so a dump of this object shows no key.
+        self.secrets: dict[int, tuple[Secret, int]] = {}
         self.lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        secrets = [s for s in self.secrets if s]
+        secrets = [secret for secret, _ in list(self.secrets.values())]
         if not secrets:
             return True
         message = record.getMessage()
-        scrubbed = scrub_text(message, secrets)
+        scrubbed = message
+        for secret in secrets:
+            scrubbed = secret.scrub(scrubbed)
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
         return True
@@ -100,15 +126,16 @@ class redacting_logs:
     """While open, ``key`` shows as ``***`` in the records of httpx's and httpcore's loggers."""
 
     def __init__(self, key: Secret) -> None:
-        self._value = key.reveal()
+        self._key = key
         self._open = False
 
     def __enter__(self) -> redacting_logs:
         with _FILTER.lock:
-            if not any(_FILTER.secrets.values()):
+            if not _FILTER.secrets:
                 for name in _LOGGERS:
                     logging.getLogger(name).addFilter(_FILTER)
-            _FILTER.secrets[self._value] += 1
+            _, count = _FILTER.secrets.get(id(self._key), (self._key, 0))
+            _FILTER.secrets[id(self._key)] = (self._key, count + 1)
         self._open = True
         return self
 
@@ -122,9 +149,11 @@ class redacting_logs:
             return
         self._open = False
         with _FILTER.lock:
-            _FILTER.secrets[self._value] -= 1
-            if _FILTER.secrets[self._value] <= 0:
-                del _FILTER.secrets[self._value]
+            _, count = _FILTER.secrets.get(id(self._key), (self._key, 1))
+            if count <= 1:
+                _FILTER.secrets.pop(id(self._key), None)
+            else:
+                _FILTER.secrets[id(self._key)] = (self._key, count - 1)
             if not _FILTER.secrets:
                 for name in _LOGGERS:
                     logging.getLogger(name).removeFilter(_FILTER)

@@ -11,7 +11,6 @@ chunks over a zero-buffer memory object stream (anyio docs, "cancellation" in as
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -67,16 +66,25 @@ async def produce_chunks(
     errors: dict[int, BaseException] = {}
     done = [anyio.Event() for _ in chunks]
     slots = anyio.Semaphore(window)
+    scopes: dict[int, anyio.CancelScope] = {}
     failed = False
 
     async def run(index: int) -> None:
         nonlocal failed
+        scope = scopes[index] = anyio.CancelScope()
         try:
-            results[index] = await fetch(chunks[index])
+            with scope:
+                results[index] = await fetch(chunks[index])
         except Exception as exc:
             errors[index] = exc
             failed = True
+            # Chunks after a failed one will never be sent: stop them now, not when the
+            # consumer catches up. Chunks before it still complete the prefix.
+            for later, other in list(scopes.items()):
+                if later > index:
+                    other.cancel()
         finally:
+            scopes.pop(index, None)
             done[index].set()
 
     async def launch(tg: anyio.abc.TaskGroup) -> None:
@@ -103,7 +111,3 @@ async def produce_chunks(
                 await send.send(ChunkDone(index, chunk, results.pop(index)))
                 slots.release()
         await send.send(outcome)
-
-
-def default_window(limit: float) -> int:
-    return 1 if math.isinf(limit) else max(1, int(limit))

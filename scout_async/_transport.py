@@ -28,6 +28,7 @@ from ._exceptions import (
     APIStatusError,
     APITimeoutError,
     RateLimitError,
+    ResponseFormatError,
     ScoutError,
 )
 from ._protocol import backoff_delay, decode_envelope, is_retryable_status, parse_retry_after
@@ -167,18 +168,23 @@ class Transport:
                         continue
                     await self._wait_for_pace()
                     return await self._attempt(path, params, retry)
-            except (APIConnectionError, APIStatusError) as exc:
+            except ScoutError as exc:
                 error = self._key.scrub_exception(exc)
-                if retry >= self._max_retries or not _retryable(error):
-                    raise error from exc.__cause__
                 delay = backoff_delay(retry, rng=self._rng)
+                server_wait = error.retry_after if isinstance(error, APIStatusError) else None
+                if server_wait is not None:
+                    delay = max(delay, server_wait)  # Retry-After is the minimum wait
                 if isinstance(error, RateLimitError):
+                    # A 429 is about the key: every task of the client waits, even when this one
+                    # gives up below.
                     self.stats.rate_limited += 1
-                    if error.retry_after is not None:
-                        if error.retry_after > self._max_retry_after:
-                            raise error from exc.__cause__
-                        delay = max(delay, error.retry_after)
-                    self._pause_everyone(delay)
+                    self._pause_everyone(min(delay, self._max_retry_after))
+                if (
+                    retry >= self._max_retries
+                    or not _retryable(error)
+                    or (server_wait is not None and server_wait > self._max_retry_after)
+                ):
+                    raise error from exc.__cause__
                 retry += 1
                 self.stats.retries += 1
                 logger.info(
@@ -199,7 +205,9 @@ class Transport:
         stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
         try:
             try:
-                response = await self._http.send(request, stream=True)
+                # Never follow a redirect: httpx strips only ``Authorization`` across origins,
+                # so the X-SCOUT-API header would go to wherever the redirect points.
+                response = await self._http.send(request, stream=True, follow_redirects=False)
                 try:
                     content = await response.aread()
                 finally:
@@ -208,12 +216,26 @@ class Transport:
                 raise APITimeoutError(
                     f"timed out ({type(exc).__name__})", method="GET", path=path
                 ) from exc
-            except httpx.TransportError as exc:
+            except httpx.DecodingError as exc:
+                raise ResponseFormatError(
+                    f"the body could not be decoded ({exc})", method="GET", path=path
+                ) from exc
+            except httpx.RequestError as exc:
                 raise APIConnectionError(
                     f"connection failed ({type(exc).__name__}: {exc})", method="GET", path=path
                 ) from exc
         finally:
             stats.in_flight -= 1
+        if 300 <= response.status_code < 400:
+            target = response.headers.get("Location", "").split("?", 1)[0]
+            raise APIStatusError(
+                f"HTTP {response.status_code}: the server redirects to {target or '?'}; not "
+                "followed, so the API key stays with the configured host: set base_url to the "
+                "final URL",
+                status_code=response.status_code,
+                method="GET",
+                path=path,
+            )
         logger.debug(
             "GET %s -> %d (attempt %d, %d bytes)",
             path,

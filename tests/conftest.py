@@ -38,9 +38,11 @@ class VirtualClock:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
+        # Let the other tasks run first, at the time the sleep began; then wake at its end.
         self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
+        wake = self.now + max(0.0, seconds)
         await anyio.lowlevel.checkpoint()
+        self.now = max(self.now, wake)
 
 
 @pytest.fixture

@@ -27,8 +27,9 @@ class FakeSeriesServer:
     """Answers ``/apps/{id}/metrics/{m}?from&to`` at the step Scout would pick, on the grid.
 
     ``inclusive_end`` decides whether the bucket at ``to`` is included. Counts requests and the
-    peak number in flight; ``latency`` seconds per request; ``fail`` maps a request number (1-based)
-    to a status to answer instead.
+    peak number in flight and the requests cancelled while in flight; ``latency`` seconds per
+    request (or ``latency_for(number)``, or ``latency_at(from)``); ``fail`` maps a request number
+    (1-based), and ``fail_at`` a request's ``from``, to a status to answer instead.
     """
 
     def __init__(
@@ -39,33 +40,49 @@ class FakeSeriesServer:
         fail: dict[int, int] | None = None,
         wrong_step: timedelta | None = None,
         on_request: Callable[[int], None] | None = None,
+        latency_for: Callable[[int], float] | None = None,
+        latency_at: Callable[[datetime], float] | None = None,
+        fail_at: dict[datetime, int] | None = None,
     ) -> None:
         self.inclusive_end = inclusive_end
         self.latency = latency
         self.fail = fail or {}
         self.wrong_step = wrong_step
         self.on_request = on_request
+        self.latency_for = latency_for
+        self.latency_at = latency_at
+        self.fail_at = fail_at or {}
+        self.cancelled = 0
         self.requests: list[tuple[datetime, datetime]] = []
         self.completed = 0
         self.in_flight = 0
         self.peak_in_flight = 0
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append((datetime.min, datetime.min))
+        query = parse_qs(urlsplit(str(request.url)).query)
+        start, end = parse_time(query["from"][0]), parse_time(query["to"][0])
+        self.requests.append((start, end))
         number = len(self.requests)
         if self.on_request:
             self.on_request(number)
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
-            if self.latency:
-                await anyio.sleep(self.latency)
-            if number in self.fail:
-                status = self.fail[number]
+            if self.latency_at:
+                latency = self.latency_at(start)
+            elif self.latency_for:
+                latency = self.latency_for(number)
+            else:
+                latency = self.latency
+            if latency:
+                try:
+                    await anyio.sleep(latency)
+                except anyio.get_cancelled_exc_class():
+                    self.cancelled += 1
+                    raise
+            status = self.fail.get(number) or self.fail_at.get(start)
+            if status:
                 return httpx.Response(status, json=envelope({}, status, "injected"))
-            query = parse_qs(urlsplit(str(request.url)).query)
-            start, end = parse_time(query["from"][0]), parse_time(query["to"][0])
-            self.requests[-1] = (start, end)
             metric = request.url.path.rsplit("/", 1)[-1]
             step = self.wrong_step or step_for_window(end - start)
             body = envelope(self.series(metric, start, end, step))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+import logging
+from collections.abc import Callable
 from contextlib import aclosing
 from datetime import datetime, timedelta, timezone
 
 import anyio
+import anyio.lowlevel
 import pytest
 import trio
 
@@ -186,14 +189,54 @@ async def test_failure_keeps_the_complete_prefix_and_names_the_resume_point() ->
 
 
 async def test_failure_cancels_what_is_in_flight() -> None:
-    server = FakeSeriesServer(latency=0.05, fail={1: 404})
+    # Four chunks at concurrency 4: chunk 1 fails at once; chunk 0 and chunks 2-3 take 1 s.
+    # Chunks 2-3 can never be delivered, so they are cancelled at once; chunk 0 still completes
+    # the prefix the error's resume point speaks of.
+    start, end = T0, T0 + timedelta(hours=4)
+    plan = scout_async.plan_range(start, end, "1m")
+    failing = plan[1].start
+    server = FakeSeriesServer(
+        fail_at={failing: 404},
+        latency_at=lambda frm: {failing: 0.2, start: 1.0}.get(frm, 2.0),
+    )
+    received: list[Point] = []
+    cancelled_by_first_point: list[int] = []
+
+    async def consume(client: ScoutClient) -> None:
+        async for point in client.metrics.stream(
+            1, "errors", start=start, end=end, resolution="1m"
+        ):
+            if not received:
+                cancelled_by_first_point.append(server.cancelled)
+            received.append(point)
+
     async with make_client(server, max_concurrency=4) as client:
-        with pytest.raises(scout_async.NotFoundError):
+        with anyio.fail_after(5):
+            await anyio.lowlevel.checkpoint()
+            with pytest.raises(scout_async.NotFoundError) as info:
+                await consume(client)
+    assert len(server.requests) == 4
+    # Chunks 2 and 3 were cancelled when chunk 1 failed, before chunk 0 was even delivered.
+    assert cancelled_by_first_point == [2]
+    assert server.cancelled == 2
+    assert server.in_flight == 0
+    assert received == expected_points(start, start + timedelta(hours=1), timedelta(minutes=1))
+    assert info.value.resume_from == start + timedelta(hours=1)
+
+
+async def test_get_failure_cancels_in_flight_requests_at_once() -> None:
+    first = T0  # the first chunk fails after 0.2 s, once the other three are in flight
+    server = FakeSeriesServer(
+        fail_at={first: 500}, latency_at=lambda frm: 0.2 if frm == first else 5.0
+    )
+    async with make_client(server, max_concurrency=4, max_retries=0) as client:
+        started = anyio.current_time()
+        with pytest.raises(scout_async.ServerError):
             await client.metrics.get(
                 1, "errors", start=T0, end=T0 + timedelta(days=1), resolution="1m"
             )
-        assert client._jobs._running == {}
-    assert len(server.requests) <= 4  # nothing new started after the failure
+        assert anyio.current_time() - started < 2.0  # not the 5 s the others would take
+    assert server.cancelled == 3
     assert server.in_flight == 0
 
 
@@ -215,9 +258,15 @@ async def test_slow_consumer_bounds_the_chunks_held() -> None:
     assert len(server.requests) < 48
 
 
+async def _wait_until(condition: Callable[[], bool], seconds: float = 1.0) -> None:
+    with anyio.fail_after(seconds):
+        while not condition():  # noqa: ASYNC110 - polling counters a fake server keeps
+            await anyio.sleep(0.005)
+
+
 @pytest.mark.parametrize("close", ["aclosing", "gc"])
-async def test_early_break_stops_the_fetching(close: str) -> None:
-    server = FakeSeriesServer(latency=0.01)
+async def test_early_break_stops_the_fetching(close: str, caplog: pytest.LogCaptureFixture) -> None:
+    server = FakeSeriesServer(latency_for=lambda n: 0.0 if n == 1 else 2.0)
     async with make_client(server, max_concurrency=3) as client:
         stream = client.metrics.stream(
             1, "errors", start=T0, end=T0 + timedelta(days=3), resolution="1m"
@@ -231,35 +280,32 @@ async def test_early_break_stops_the_fetching(close: str) -> None:
                 break
             del stream
             gc.collect()
-        for _ in range(50):
-            await anyio.sleep(0.01)
-            if not client._jobs._running:
-                break
-        assert client._jobs._running == {}
+        # The requests still in flight (2 s each) are cancelled now, not when they would end.
+        await _wait_until(lambda: server.in_flight == 0 and not client._jobs._running)
+        assert server.cancelled >= 1
         sent = len(server.requests)
         await anyio.sleep(0.1)
         assert len(server.requests) == sent
         # The client is still usable afterwards.
+        server.latency_for = None
         series = await client.metrics.get(1, "errors", start=T0, end=T0 + timedelta(hours=1))
         assert len(series.points) == 60
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-async def test_cancelling_the_consumer_cleans_up() -> None:
-    server = FakeSeriesServer(latency=0.01)
+async def test_cancelling_the_consumer_cleans_up(caplog: pytest.LogCaptureFixture) -> None:
+    server = FakeSeriesServer(latency_for=lambda n: 0.01 if n <= 5 else 2.0)
     got: list[Point] = []
     async with make_client(server, max_concurrency=3) as client:
-        with anyio.move_on_after(0.1):
+        with anyio.move_on_after(0.3):
             async for point in client.metrics.stream(
                 1, "errors", start=T0, end=T0 + timedelta(days=3), resolution="1m"
             ):
                 got.append(point)
-        for _ in range(50):
-            if not client._jobs._running:
-                break
-            await anyio.sleep(0.01)
-        assert client._jobs._running == {}
+        await _wait_until(lambda: server.in_flight == 0 and not client._jobs._running)
+        assert server.cancelled >= 1
         assert got == expected_points(T0, got[-1].time + timedelta(minutes=1), timedelta(minutes=1))
-    assert server.in_flight == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_closing_the_client_mid_stream_is_an_error_not_a_short_series() -> None:
@@ -311,6 +357,17 @@ def test_streaming_works_on_trio() -> None:
 
     points = trio.run(main)
     assert points == expected_points(T0, T0 + timedelta(hours=5), timedelta(minutes=1))
+
+
+@pytest.mark.parametrize("inclusive_end", [True, False], ids=["inclusive", "exclusive"])
+async def test_an_end_with_microseconds_is_taken_as_sent(inclusive_end: bool) -> None:
+    # Scout takes whole seconds: 30 min and half a second is the 30 buckets of 30 min, from
+    # either kind of server (the half second must not claim a bucket no request returns).
+    server = FakeSeriesServer(inclusive_end=inclusive_end)
+    end = T0 + timedelta(minutes=30, milliseconds=500)
+    async with make_client(server) as client:
+        series = await client.metrics.get(1, "apdex", start=T0, end=end)
+    assert series.points == expected_points(T0, T0 + timedelta(minutes=30), timedelta(minutes=1))
 
 
 def test_expected_points_cover_the_ceil_of_end() -> None:

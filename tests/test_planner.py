@@ -111,7 +111,9 @@ def test_plan_invariants(
 ) -> None:
     end = start + length
     chunks = plan_range(start, end, resolution)
-    start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
+    # Scout takes whole seconds: the window is planned as it is sent.
+    start_utc = start.astimezone(UTC).replace(microsecond=0)
+    end_utc = end.astimezone(UTC).replace(microsecond=0)
 
     step = chunks[0].step
     assert step == target_step(start, end, resolution)
@@ -187,8 +189,8 @@ def test_each_point_owned_by_exactly_one_chunk(
     resolution: timedelta | str | None,
     data: st.DataObject,
 ) -> None:
-    end = start + length
-    chunks = plan_range(start, end, resolution)
+    end = (start + length).replace(microsecond=0)  # planned as sent: whole seconds
+    chunks = plan_range(start, start + length, resolution)
     step = chunks[0].step
     first = floor_to_grid(start, step)
     points = (ceil_to_grid(end, step) - first) // step  # grid points in [floor(start), end)
@@ -293,24 +295,30 @@ def test_resolution_coarser_than_window_widens_backwards() -> None:
     assert step_for_window(chunk.end - chunk.start) == 2 * H
 
 
-def test_sub_second_past_a_band_edge_is_judged_at_whole_seconds() -> None:
-    # 60 min + 1 us from 1 us past a minute: the 2 m band, but Scout would see 60 min (1 m band)
-    # once the times are sent at whole seconds. Widen one step back instead.
+def test_sub_seconds_are_dropped_as_scout_would() -> None:
+    # Scout takes whole seconds, so 60 min + 1 us from 1 us past a minute is 60 min as sent:
+    # one request in the 1 m band, and no bucket that only the lost microsecond overlapped.
     start = T0 + timedelta(microseconds=1)
     (chunk,) = plan_range(start, start + H)
-    assert chunk.step == 2 * M
-    assert (chunk.owned_start, chunk.owned_end) == (T0, T0 + 62 * M)
-    assert (chunk.start, chunk.end) == (T0 - 2 * M, T0 + H + timedelta(microseconds=1))
-    assert sent_length(chunk) == H + 2 * M
-
-
-def test_sub_second_end_never_yields_an_empty_request() -> None:
-    # Sent at whole seconds, [00:00:00.3, 00:00:00.5] would be from == to; widen to a full minute.
-    start = T0 + timedelta(microseconds=300_000)
-    (chunk,) = plan_range(start, start + timedelta(microseconds=200_000))
     assert chunk.step == M
-    assert (chunk.owned_start, chunk.owned_end) == (T0, T0 + M)
-    assert (chunk.start, sent_length(chunk)) == (T0 - M, M)
+    assert (chunk.owned_start, chunk.owned_end) == (T0, T0 + H)
+    assert (chunk.start, chunk.end) == (T0, T0 + H)
+    # An end a fraction past a grid point owns nothing past it: an exclusive server could not
+    # return that bucket, and the series would silently lack it.
+    (chunk,) = plan_range(T0, T0 + 30 * M + timedelta(milliseconds=500))
+    assert (chunk.owned_end, chunk.end) == (T0 + 30 * M, T0 + 30 * M)
+
+
+def test_a_window_inside_one_second_is_refused() -> None:
+    start = T0 + timedelta(microseconds=300_000)
+    with pytest.raises(ValueError, match="same second"):
+        plan_range(start, start + timedelta(microseconds=200_000))
+
+
+def test_windows_outside_the_representable_dates_are_value_errors() -> None:
+    start = datetime(1, 1, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="outside the dates"):
+        plan_range(start, start + 5 * M, "5m")
 
 
 # --- off-grid starts pushed into the next band by alignment ---------------------------------

@@ -101,3 +101,48 @@ def test_bad_settings_fail_at_construction(kwargs: dict[str, object], match: str
     with pytest.raises(scout_async.ConfigurationError, match=match) as info:
         scout_async.ScoutClient(api_key=SECRET, **kwargs)  # type: ignore[arg-type]
     assert SECRET not in str(info.value)
+
+
+ODD_SECRET = "S3CR3T+abc/def==&x%y"
+
+
+@pytest.mark.parametrize("auth", ["header", "query", "body"])
+async def test_a_key_that_url_encoding_changes_never_shows(
+    auth: str, clock: VirtualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    from urllib.parse import quote, quote_plus
+
+    caplog.set_level(logging.DEBUG)
+    forms = {ODD_SECRET, quote(ODD_SECRET, safe=""), quote_plus(ODD_SECRET), quote(ODD_SECRET)}
+    with respx.mock() as router:
+        route = router.get(f"{BASE_URL}/apps").mock(
+            side_effect=[
+                httpx.Response(503, json=envelope({}, 503, f"bad {quote(ODD_SECRET, safe='')}")),
+                httpx.Response(403, json=envelope({}, 403, f"Forbidden {ODD_SECRET}")),
+            ]
+        )
+        async with scout_async.ScoutClient(api_key=ODD_SECRET, base_url=BASE_URL, auth=auth) as c:
+            with pytest.raises(scout_async.AuthenticationError) as info:
+                await c.apps.list()
+    if auth == "query":  # the key went out intact, percent-encoded
+        assert route.calls.last.request.url.params["key"] == ODD_SECRET
+    said = _everything_said(info.value) + "\n".join(r.getMessage() for r in caplog.records)
+    assert len(caplog.records) >= 2
+    for form in forms:
+        assert form not in said, form
+
+
+@pytest.mark.parametrize(
+    "bad", ["sk-live-123\n", "sk-live-123\r", " sk-live-123", "sk live", "sk-lïve-123", "sk\x00x"]
+)
+def test_keys_with_whitespace_control_or_non_ascii_are_refused(bad: str) -> None:
+    with pytest.raises(scout_async.ConfigurationError, match="printable ASCII") as info:
+        scout_async.ScoutClient(api_key=bad, base_url=BASE_URL)
+    assert bad.strip() not in str(info.value)
+
+
+def test_a_base_url_with_a_query_is_refused_without_echoing_it() -> None:
+    with pytest.raises(scout_async.ConfigurationError, match="without a query") as info:
+        scout_async.ScoutClient(api_key=SECRET, base_url=f"{BASE_URL}?key=REAL-KEY-123")
+    assert "REAL-KEY-123" not in str(info.value)
+    assert "scout.test" in str(info.value)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -308,3 +310,166 @@ async def test_closed_client_refuses_requests(clock: VirtualClock) -> None:
     await c.aclose()
     with pytest.raises(RuntimeError, match="closed"):
         await c.apps.list()
+
+
+async def test_retry_after_on_503_is_the_minimum_wait(
+    client: scout_async.ScoutClient, clock: VirtualClock
+) -> None:
+    responses = [
+        httpx.Response(503, headers={"Retry-After": "30"}, json=envelope({}, 503, "busy")),
+        httpx.Response(200, json=APPS),
+    ]
+    with respx.mock() as router:
+        router.get(f"{BASE_URL}/apps").mock(side_effect=responses)
+        await client.apps.list()
+    assert len(clock.sleeps) == 1
+    assert clock.sleeps[0] >= 30
+
+
+class _RawBody(httpx.AsyncByteStream):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"not gzip at all"
+
+
+async def test_a_corrupt_compressed_body_is_a_response_format_error(clock: VirtualClock) -> None:
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=_RawBody())
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with scout_async.ScoutClient(api_key=SECRET, base_url=BASE_URL, http_client=http) as c:
+        with pytest.raises(scout_async.ResponseFormatError, match="decoded"):
+            await c.apps.list()
+    await http.aclose()
+    assert len(calls) == 1
+
+
+async def test_absurdly_nested_json_is_a_response_format_error(
+    client: scout_async.ScoutClient,
+) -> None:
+    with respx.mock() as router:
+        router.get(f"{BASE_URL}/apps").respond(200, content=b"[" * 100_000 + b"]" * 100_000)
+        with pytest.raises(scout_async.ResponseFormatError):
+            await client.apps.list()
+
+
+async def test_redirects_are_not_followed(clock: VirtualClock) -> None:
+    # httpx strips only Authorization across origins; X-SCOUT-API must never reach the target.
+    with respx.mock(assert_all_called=False) as router:
+        router.get(f"{BASE_URL}/apps").respond(
+            302, headers={"Location": "https://elsewhere.example/apps?x=1"}
+        )
+        elsewhere = router.get("https://elsewhere.example/apps").respond(json=APPS)
+        http = httpx.AsyncClient(follow_redirects=True)
+        async with scout_async.ScoutClient(
+            api_key=SECRET, base_url=BASE_URL, http_client=http
+        ) as c:
+            with pytest.raises(
+                scout_async.APIStatusError, match=r"elsewhere\.example/apps;"
+            ) as info:
+                await c.apps.list()
+        await http.aclose()
+    assert info.value.status_code == 302
+    assert elsewhere.call_count == 0
+
+
+async def test_a_429_that_ends_the_retries_still_pauses_the_client(clock: VirtualClock) -> None:
+    calls: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(clock.now)
+        if len(calls) == 1:
+            return httpx.Response(429, headers={"Retry-After": "20"}, json=envelope({}, 429, "x"))
+        return httpx.Response(200, json=APPS)
+
+    with respx.mock() as router:
+        router.get(f"{BASE_URL}/apps").mock(side_effect=answer)
+        async with scout_async.ScoutClient(api_key=SECRET, base_url=BASE_URL, max_retries=0) as c:
+            with pytest.raises(scout_async.RateLimitError):
+                await c.apps.list()
+            await c.apps.list()  # another call waits out the key's pause
+    assert calls[1] - calls[0] >= 20
+
+
+async def test_a_429_pauses_tasks_already_queued_for_a_slot(clock: VirtualClock) -> None:
+    import anyio
+
+    sent: list[tuple[str, float]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append((request.url.path, clock.now))
+        if len(sent) == 1:
+            return httpx.Response(429, headers={"Retry-After": "10"}, json=envelope({}, 429, "x"))
+        return httpx.Response(200, json=APPS)
+
+    with respx.mock() as router:
+        router.get(url__regex=r".*/apps$").mock(side_effect=answer)
+        async with scout_async.ScoutClient(
+            api_key=SECRET, base_url=BASE_URL, max_concurrency=1
+        ) as c:
+            t0 = clock.now
+            async with anyio.create_task_group() as tg:
+                for _ in range(3):
+                    tg.start_soon(c.apps.list)
+    assert len(sent) == 4  # one 429, then three successes
+    assert all(at >= t0 + 10 for _, at in sent[1:])
+
+
+async def test_the_slot_is_free_while_a_request_waits_to_retry(clock: VirtualClock) -> None:
+    import anyio
+
+    order: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        name = request.url.path.rsplit("/", 1)[-1]
+        order.append(name)
+        if name == "1" and order.count("1") == 1:
+            return httpx.Response(503, json=envelope({}, 503, "busy"))
+        return httpx.Response(200, json=envelope({"app": {"id": int(name), "name": name}}))
+
+    with respx.mock() as router:
+        router.get(url__regex=r".*/apps/\d+$").mock(side_effect=answer)
+        async with (
+            scout_async.ScoutClient(api_key=SECRET, base_url=BASE_URL, max_concurrency=1) as c,
+            anyio.create_task_group() as tg,
+        ):
+            tg.start_soon(c.apps.get, 1)
+            await anyio.lowlevel.checkpoint()
+            tg.start_soon(c.apps.get, 2)
+    # App 1's retry waits for its backoff without the only slot: app 2 goes first.
+    assert order == ["1", "2", "1"]
+
+
+async def test_timeout_setting_reaches_every_request(clock: VirtualClock) -> None:
+    seen: list[dict[str, float | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(200, json=APPS)
+
+    timeout = httpx.Timeout(7.0, connect=2.0)
+    for setting, expected in ((4.5, 4.5), (timeout, 7.0)):
+        http = httpx.AsyncClient(transport=httpx.MockTransport(handler), timeout=99)
+        async with scout_async.ScoutClient(
+            api_key=SECRET, base_url=BASE_URL, http_client=http, timeout=setting
+        ) as c:
+            await c.apps.list()
+        await http.aclose()
+        assert seen[-1]["read"] == expected
+    assert seen[-1]["connect"] == 2.0
+
+
+async def test_retries_are_logged_on_the_scout_async_logger(
+    client: scout_async.ScoutClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="scout_async")
+    with respx.mock() as router:
+        router.get(f"{BASE_URL}/apps").mock(
+            side_effect=[httpx.Response(502), httpx.Response(200, json=APPS)]
+        )
+        await client.apps.list()
+    lines = [r.getMessage() for r in caplog.records if r.name == "scout_async"]
+    assert any("GET /apps failed (502); retry 1 of 3" in line for line in lines)
+    assert any(line.startswith("GET /apps -> 200 (attempt 2") for line in lines)
