@@ -5,18 +5,24 @@ How a job runs:
 * **Checked first.** apps, metrics, window, resolution, sink, checkpoint and the checkpoint's
   fingerprint are checked before any request; then ``"all"`` is listed (or, on resume, the
   series are taken from the checkpoint), and the sink is opened.
+* **An app that cannot be listed is set aside.** With ``metrics="all"``, an app whose metrics
+  cannot be listed (after the transport's retries) does not stop the job: its series cannot be
+  known, so it stands as one series with metric ``"*"`` (``ALL_METRICS``), ``"failed"`` with the
+  listing's error, and ``result.ok`` is false. The checkpoint keeps it, and a rerun lists that
+  app again and backfills its series. A refused key (401/403) still fails the job at once.
 * **One plan, one limit.** The window is planned once (``plan_range``) and every series uses that
   plan. Series run concurrently, at most ``max_concurrency`` open at a time (a memory bound: each
   holds at most ``max_concurrency`` chunks ahead of its writer); their requests share the client's
-  one limit on requests in flight, its 429 pause and its ``rate_limit``. The job's requests wait
-  for a turn (at most ``max_concurrency``, the client's limit) before they reach the transport,
-  so none is queued past the 429 pause or the rate pacing.
+  one limit on requests in flight, its 429 pause (which also holds requests already queued for a
+  slot) and its ``rate_limit``.
 * **In order, then checkpointed.** Each series' chunks reach the sink in time order. A chunk's
   write and its watermark (the chunk's ``owned_end``) are one step that cancellation cannot split;
   at most every ``checkpoint_every`` seconds the sink is flushed (durable) and then the checkpoint
-  is replaced. A crash in between re-fetches chunks, never loses or repeats one: on resume the
-  sink drops what was written after the checkpoint (see each sink) and the series continue from
-  their watermarks, skipping the chunks whose ``owned_end`` is at or before it (the plan is never
+  is replaced. Left at its default, the cadence is ``DEFAULT_CHECKPOINT_EVERY`` or, if longer, the
+  sink's ``min_flush_interval`` (``ParquetSink`` asks for a minute: each flush ends a part file).
+  A crash in between re-fetches chunks, never loses or repeats one: on resume the sink drops what
+  was written after the checkpoint (see each sink) and the series continue from their
+  watermarks, skipping the chunks whose ``owned_end`` is at or before it (the plan is never
   recomputed from what is left). Cancelling the job flushes and checkpoints what was written.
 * **Failures stay per series.** A series whose request fails after the transport's retries is
   ``"failed"`` and the others go on. A dead server stops the job: after
@@ -54,7 +60,16 @@ from ._exceptions import (
 from ._models import Point
 from ._planner import Chunk, plan_range
 from ._report import BackfillResult, Progress, SeriesResult, SeriesStatus
-from ._selection import AppsArg, MetricsArg, SeriesKey, metric_path, select
+from ._selection import (
+    ALL_METRICS,
+    AppsArg,
+    MetricsArg,
+    Selection,
+    SeriesKey,
+    app_series,
+    metric_path,
+    select,
+)
 from ._series import SeriesReader
 from ._sinks import Sink, open_sink
 from ._time import require_aware
@@ -83,20 +98,21 @@ async def backfill(
     sink: Sink | str | os.PathLike[str],
     checkpoint: str | os.PathLike[str] | None,
     progress: ProgressCallback | None,
-    checkpoint_every: float = DEFAULT_CHECKPOINT_EVERY,
+    checkpoint_every: float | None = None,
     max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
 ) -> BackfillResult:
-    """The job behind ``ScoutClient.backfill`` (see there and the module notes)."""
+    """The job behind ``ScoutClient.backfill`` (see there and the module notes).
+
+    ``checkpoint_every``: ``None`` lets a sink with a ``min_flush_interval`` lengthen the default
+    cadence; a number is used as given.
+    """
     selection = select(apps, metrics)
     chunks = plan_range(start, end, resolution)
     target = _as_sink(sink)
     store = None if checkpoint is None else CheckpointFile(checkpoint)
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be a callable taking a Progress, got {progress!r}")
-    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, float)):
-        raise TypeError(f"checkpoint_every must be seconds, got {checkpoint_every!r}")
-    if not (checkpoint_every >= 0 and math.isfinite(checkpoint_every)):
-        raise ValueError(f"checkpoint_every must be >= 0 seconds, got {checkpoint_every!r}")
+    every = _cadence(checkpoint_every, target)
     if (
         isinstance(max_consecutive_failures, bool)
         or not isinstance(max_consecutive_failures, int)
@@ -116,7 +132,10 @@ async def backfill(
     state = None
     if store is not None:
         state = await anyio.to_thread.run_sync(store.load, plan, [c.owned_end for c in chunks])
-    series = state.series if state is not None else await selection.resolve(client)
+    if state is not None:
+        series, unlisted = await _relist(client, state.series)
+    else:
+        series, unlisted = await _list(client, selection)
     job = _Job(
         client,
         plan,
@@ -125,11 +144,72 @@ async def backfill(
         target,
         store,
         progress,
-        checkpoint_every=float(checkpoint_every),
+        unlisted=unlisted,
+        checkpoint_every=every,
         max_consecutive_failures=max_consecutive_failures,
         done_until=state.done_until if state is not None else {},
     )
     return await job.run(state.sink if state is not None else None)
+
+
+def _now() -> float:
+    """The job's clock (seconds) for the checkpoint cadence and ``elapsed``; tests replace it."""
+    return anyio.current_time()
+
+
+def _seconds(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be seconds, got {value!r}")
+    if not (value >= 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be >= 0 seconds, got {value!r}")
+    return float(value)
+
+
+def _cadence(checkpoint_every: object, sink: Sink) -> float:
+    """Seconds between checkpoints: as given, or by default the longer of the default cadence
+    and the sink's ``min_flush_interval`` (if it has one)."""
+    given = None if checkpoint_every is None else _seconds(checkpoint_every, "checkpoint_every")
+    if given is not None:
+        return given
+    preferred = getattr(sink, "min_flush_interval", None)
+    if preferred is None:
+        return DEFAULT_CHECKPOINT_EVERY
+    return max(DEFAULT_CHECKPOINT_EVERY, _seconds(preferred, "sink.min_flush_interval"))
+
+
+async def _list(
+    client: ScoutClient, selection: Selection
+) -> tuple[list[SeriesKey], dict[SeriesKey, ScoutError]]:
+    """The job's series, with an ``(app, ALL_METRICS)`` stand-in where an app's metrics could
+    not be listed (and why)."""
+    resolved = await selection.resolve_each(client)
+    unlisted = {(app_id, ALL_METRICS): error for app_id, error in resolved.failed.items()}
+    return sorted([*resolved.series, *unlisted]), unlisted
+
+
+async def _relist(
+    client: ScoutClient, series: list[SeriesKey]
+) -> tuple[list[SeriesKey], dict[SeriesKey, ScoutError]]:
+    """The checkpoint's series, each stand-in replaced by its app's series if they can be
+    listed now (they start from the beginning); a refused key is raised."""
+    listed: dict[SeriesKey, list[SeriesKey]] = {}
+    unlisted: dict[SeriesKey, ScoutError] = {}
+    for key in series:
+        if key[1] == ALL_METRICS:
+            try:
+                listed[key] = await app_series(client, key[0])
+            except AuthenticationError:
+                raise
+            except ScoutError as exc:
+                unlisted[key] = exc
+    known = set(series)
+    result: list[SeriesKey] = []
+    for key in series:
+        if key in listed:
+            result.extend(k for k in listed[key] if k not in known)
+        else:
+            result.append(key)
+    return result, unlisted
 
 
 def _as_sink(sink: object) -> Sink:
@@ -164,6 +244,7 @@ class _Job:
         store: CheckpointFile | None,
         progress: ProgressCallback | None,
         *,
+        unlisted: dict[SeriesKey, ScoutError],
         checkpoint_every: float,
         max_consecutive_failures: int,
         done_until: dict[SeriesKey, datetime | None],
@@ -180,11 +261,13 @@ class _Job:
         self._marks: dict[SeriesKey, datetime | None] = {
             key: done_until.get(key) for key in self._series
         }
-        self._status: dict[SeriesKey, SeriesStatus] = {}
-        self._errors: dict[SeriesKey, ScoutError] = {}
+        # Apps whose metrics could not be listed: failed from the start, nothing to fetch.
+        self._status: dict[SeriesKey, SeriesStatus] = dict.fromkeys(unlisted, "failed")
+        self._errors: dict[SeriesKey, ScoutError] = dict(unlisted)
+        self._fetched = [key for key in self._series if key not in unlisted]
         self._points = dict.fromkeys(self._series, 0)
         self._written = dict.fromkeys(self._series, 0)
-        self._chunks_done = sum(len(chunks) - len(self._todo(key)) for key in self._series)
+        self._chunks_done = sum(len(chunks) - len(self._todo(key)) for key in self._fetched)
         self._lock = anyio.Lock()
         self._series_slots = anyio.CapacityLimiter(client.max_concurrency)
         self._consecutive_failures = 0
@@ -192,7 +275,7 @@ class _Job:
         self._fatal: Exception | None = None
         self._broken = False
         self._tg: anyio.abc.TaskGroup | None = None
-        self._started = anyio.current_time()
+        self._started = _now()
         self._last_checkpoint = self._started
         stats = client.stats
         self._base = TransportStats(
@@ -214,7 +297,7 @@ class _Job:
                     await self._checkpoint()  # the series list and the sink's starting point
             async with anyio.create_task_group() as tg:
                 self._tg = tg
-                for key in self._series:
+                for key in self._fetched:
                     tg.start_soon(self._run_series, key)
             if self._fatal is not None:
                 raise self._fatal
@@ -278,7 +361,7 @@ class _Job:
                     self._points[key] += len(points)
                     self._written[key] += 1
                     self._chunks_done += 1
-                    due = anyio.current_time() - self._last_checkpoint >= self._every
+                    due = _now() - self._last_checkpoint >= self._every
                     if self._store is not None and due:
                         await self._checkpoint()
             except Exception as exc:
@@ -297,7 +380,7 @@ class _Job:
         except Exception:
             self._broken = True
             raise
-        self._last_checkpoint = anyio.current_time()
+        self._last_checkpoint = _now()
 
     async def _report(self) -> None:
         if self._progress is None:
@@ -314,7 +397,7 @@ class _Job:
         statuses = list(self._status.values())
         return Progress(
             chunks_done=self._chunks_done,
-            chunks_total=len(self._chunks) * len(self._series),
+            chunks_total=len(self._chunks) * len(self._fetched),
             points_written=sum(self._points.values()),
             series_done=statuses.count("ok"),
             series_failed=statuses.count("failed"),
@@ -322,7 +405,7 @@ class _Job:
             retries=stats.retries - self._base.retries,
             rate_limited=stats.rate_limited - self._base.rate_limited,
             rate_limit_wait=stats.rate_limit_wait - self._base.rate_limit_wait,
-            elapsed=anyio.current_time() - self._started,
+            elapsed=_now() - self._started,
         )
 
     def _series_failed(self, key: SeriesKey, error: ScoutError) -> None:

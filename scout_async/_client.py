@@ -16,7 +16,6 @@ from ._constants import (
     API_KEY_ENV,
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
-    DEFAULT_CHECKPOINT_EVERY,
     DEFAULT_LATENESS,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
@@ -203,7 +202,7 @@ class ScoutClient:
         sink: Sink | str | os.PathLike[str],
         checkpoint: str | os.PathLike[str] | None = None,
         progress: Callable[[Progress], object] | None = None,
-        checkpoint_every: float = DEFAULT_CHECKPOINT_EVERY,
+        checkpoint_every: float | None = None,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
     ) -> BackfillResult:
         """Every (app, metric) series over ``[start, end)`` at one step into ``sink``, resumable.
@@ -212,7 +211,10 @@ class ScoutClient:
         path for ``open_sink``. ``checkpoint``: a state file; rerunning the same call after a
         crash, a cancellation or a failed series continues where the output is durable, and the
         output ends up as an uninterrupted run's. ``progress`` gets a ``Progress`` after each
-        chunk (it may be async). Series fail one by one (see the result); after
+        chunk (it may be async). ``checkpoint_every``: seconds between flush-and-checkpoint
+        (default 1 s, or the sink's preference: Parquet checkpoints each minute, as every flush
+        ends a part file). Series fail one by one (see the result; an app whose metrics cannot be
+        listed shows as a failed series with metric ``"*"``, listed again on resume); after
         ``max_consecutive_failures`` series in a row fail with connection or server errors the
         job stops (``result.stopped``), leaving a valid checkpoint. Sink errors are raised.
 
@@ -255,7 +257,8 @@ class ScoutClient:
         polls, later revisions by Scout are not. The first poll starts at ``since`` (default: one
         interval back). Series are fetched independently: one that fails or takes longer than
         ``timeout`` seconds (default: the interval; real seconds, whatever ``clock`` says) yields a
-        ``PollUpdate`` with ``error`` and retries from its own watermark next time; the others
+        ``PollUpdate`` with ``error`` and retries from its own watermark next time (an app whose
+        metrics cannot be listed yields one with metric ``"*"`` and is listed again); the others
         are not held up. ``clock`` (``now()``, async ``sleep(seconds)``) replaces the wall clock,
         e.g. in tests. Arguments are checked now; close the generator (``aclosing``) to stop.
 

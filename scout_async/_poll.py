@@ -11,6 +11,14 @@
   its consumer not keeping up) is left out of the next tick and catches up from its own
   watermark later. A fetch that fails, or takes longer than ``timeout``, surfaces as a
   ``PollUpdate`` with ``error``; its buckets are retried at the next tick. The others go on.
+* **Fair shares.** Every request still goes through the client's one limit (``max_concurrency``),
+  but each app may hold at most its share of it, ``max(1, max_concurrency // apps)``, and each
+  series reads one request at a time: an app whose requests hang until ``timeout`` holds at
+  most its share, and the other apps get their data at every tick.
+* **Apps that cannot be listed.** With ``metrics="all"``, an app whose metric listing fails does
+  not end the poll: each tick yields a ``PollUpdate`` with ``metric="*"`` (``ALL_METRICS``) and
+  the error, and lists the app again; once listed, its series start from the first poll's start
+  like the others. A refused key (401/403) while listing ends the poll with that error.
 * **Time** comes from an injectable clock (``now()`` and ``sleep(seconds)``), so tests can run a
   day of polling in a moment.
 """
@@ -28,10 +36,19 @@ import anyio.abc
 import attrs
 
 from ._constants import DEFAULT_LATENESS, DEFAULT_POLL_INTERVAL
-from ._exceptions import APITimeoutError, ScoutError
+from ._exceptions import APITimeoutError, AuthenticationError, ScoutError
 from ._models import Point
 from ._planner import Chunk, plan_range
-from ._selection import AppsArg, MetricsArg, Selection, SeriesKey, metric_path, select
+from ._selection import (
+    ALL_METRICS,
+    AppsArg,
+    MetricsArg,
+    Selection,
+    SeriesKey,
+    app_series,
+    metric_path,
+    select,
+)
 from ._series import SeriesReader
 from ._steps import floor_to_grid, parse_step
 from ._time import require_aware
@@ -74,6 +91,10 @@ class PollUpdate:
     With ``error`` None, ``points`` are the buckets in ``[start, end)`` (in time order; a bucket
     Scout has no point for is simply absent), each delivered by exactly one update. With
     ``error`` set, ``[start, end)`` was not fetched and is retried at the next poll.
+
+    ``metric == "*"`` (always with ``error``): with ``metrics="all"``, the app's metrics could
+    not be listed, so none of its series was fetched; the listing is retried at the next poll,
+    and then its series start at ``start``.
 
     >>> async with aclosing(client.poll(apps=[101], metrics=["throughput"])) as updates:
     ...     async for update in updates:
@@ -166,6 +187,13 @@ class _Poller:
         self._marks: dict[SeriesKey, datetime] = {}
         self._busy: set[SeriesKey] = set()
         self._fatal: Exception | None = None
+        self._origin = datetime.min.replace(tzinfo=timezone.utc)
+        self._series: list[SeriesKey] = []
+        # Apps whose metrics are still to be listed, with the last error; those being listed.
+        self._unlisted: dict[int, ScoutError] = {}
+        self._listing: set[int] = set()
+        # Each app's share of the client's limit (taken around a series' read or a listing).
+        self._app_slots: dict[int, anyio.CapacityLimiter] = {}
 
     async def updates(self) -> AsyncGenerator[PollUpdate, None]:
         # The producer runs as a background job of the client, so no task group spans a yield.
@@ -197,18 +225,28 @@ class _Poller:
                     await send.send(_Failed(exc))
 
     async def _run(self, send: anyio.abc.ObjectSendStream[PollUpdate | _Failed]) -> None:
-        series = await self._selection.resolve(self._client)
+        resolved = await self._selection.resolve_each(self._client)
+        self._series = list(resolved.series)
+        self._unlisted = dict(resolved.failed)
+        apps = sorted({app_id for app_id, _ in self._series} | set(self._unlisted))
+        share = max(1, self._client.max_concurrency // max(1, len(apps)))
+        self._app_slots = {app_id: anyio.CapacityLimiter(share) for app_id in apps}
         first = require_aware(self._clock.now(), "clock.now()")
         origin = self._since if self._since is not None else first - self._lateness - self._interval
-        self._marks = dict.fromkeys(series, floor_to_grid(origin, self._step))
+        self._origin = floor_to_grid(origin, self._step)
+        self._marks = dict.fromkeys(self._series, self._origin)
         async with anyio.create_task_group() as tg:
             tick = first
+            retry_listing = False  # the first tick reports the failures of the first listing
             while True:
                 horizon = self._horizon()
-                for key in series:
-                    if key not in self._busy and horizon > self._marks[key]:
-                        self._busy.add(key)
-                        tg.start_soon(self._poll_series, key, horizon, send, tg)
+                for app_id in list(self._unlisted):
+                    if app_id not in self._listing:
+                        self._listing.add(app_id)
+                        tg.start_soon(self._list_app, app_id, horizon, retry_listing, send, tg)
+                retry_listing = True
+                for key in self._series:
+                    self._start(key, horizon, send, tg)
                 now = require_aware(self._clock.now(), "clock.now()")
                 tick += self._interval
                 if tick <= now:  # suspended for longer than an interval: skip missed ticks
@@ -216,6 +254,70 @@ class _Poller:
                 await self._clock.sleep((tick - now).total_seconds())
         if self._fatal is not None:
             raise self._fatal
+
+    def _start(
+        self,
+        key: SeriesKey,
+        horizon: datetime,
+        send: anyio.abc.ObjectSendStream[PollUpdate | _Failed],
+        tg: anyio.abc.TaskGroup,
+    ) -> None:
+        if key not in self._busy and horizon > self._marks[key]:
+            self._busy.add(key)
+            tg.start_soon(self._poll_series, key, horizon, send, tg)
+
+    async def _list_app(
+        self,
+        app_id: int,
+        horizon: datetime,
+        retry: bool,
+        send: anyio.abc.ObjectSendStream[PollUpdate | _Failed],
+        tg: anyio.abc.TaskGroup,
+    ) -> None:
+        """List the metrics of an app that could not be listed (or, at the first tick, report
+        why not); once listed, its series join the poll and start at once."""
+        error = self._unlisted[app_id]
+        try:
+            if retry:
+                try:
+                    with anyio.fail_after(self._timeout):
+                        async with self._app_slots[app_id]:
+                            keys = await app_series(self._client, app_id)
+                except AuthenticationError as exc:  # the key is refused: polling is over
+                    self._end(exc, tg)
+                    return
+                except ScoutError as exc:
+                    error = self._unlisted[app_id] = exc
+                except TimeoutError:
+                    error = self._unlisted[app_id] = APITimeoutError(
+                        f"listing the app's metrics took longer than {self._timeout:g}s; "
+                        "retried next interval",
+                        method="GET",
+                        path=f"/apps/{app_id}/metrics",
+                    )
+                except Exception as exc:  # a bug or a closed client: end the poll, loudly
+                    self._end(exc, tg)
+                    return
+                else:
+                    del self._unlisted[app_id]
+                    new = [key for key in keys if key not in self._marks]
+                    self._marks.update(dict.fromkeys(new, self._origin))
+                    self._series.extend(new)
+                    for key in new:
+                        self._start(key, horizon, send, tg)
+                    return
+            update = PollUpdate(app_id, ALL_METRICS, self._origin, horizon, error=error)
+            try:
+                await send.send(update)
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                tg.cancel_scope.cancel()  # the consumer closed the generator: polling is over
+        finally:
+            self._listing.discard(app_id)
+
+    def _end(self, error: Exception, tg: anyio.abc.TaskGroup) -> None:
+        if self._fatal is None:
+            self._fatal = error
+        tg.cancel_scope.cancel()
 
     async def _poll_series(
         self,
@@ -237,15 +339,14 @@ class _Poller:
 
         try:
             chunks = plan_range(start, horizon, self._step)
+            # One request at a time per series, and at most the app's share of the client's
+            # limit per app: an app whose requests hang cannot take every slot.
             reader = SeriesReader(
-                self._client._transport,
-                metric_path(key),
-                metric,
-                chunks,
-                window=self._client.max_concurrency,
+                self._client._transport, metric_path(key), metric, chunks, window=1
             )
             with anyio.fail_after(self._timeout):
-                await reader.read_chunks(take)
+                async with self._app_slots[app_id]:
+                    await reader.read_chunks(take)
         except ScoutError as exc:
             error = exc
         except TimeoutError:
@@ -255,9 +356,8 @@ class _Poller:
                 path=metric_path(key),
             )
         except Exception as exc:  # a bug or a closed client: end the poll, loudly
-            if self._fatal is None:
-                self._fatal = exc
-            tg.cancel_scope.cancel()
+            self._busy.discard(key)
+            self._end(exc, tg)
             return
         try:
             if reached > start:

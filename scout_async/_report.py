@@ -20,7 +20,8 @@ class Progress:
 
     Chunk and series counts include what a resumed job found already done; ``points_written``,
     ``retries``, ``rate_limited`` (429 answers) and ``rate_limit_wait`` (seconds tasks waited
-    out a 429 pause) count this run only.
+    out a 429 pause) count this run only. An app whose metrics could not be listed counts as one
+    failed series (metric ``"*"``) and adds no chunks.
 
     >>> def show(p: Progress) -> None:
     ...     print(f"{p.chunks_done}/{p.chunks_total} chunks, {p.points_written} points")
@@ -53,6 +54,10 @@ class SeriesResult:
     ``chunks`` count what this run wrote. ``resume_from`` (unless ``"ok"``): the series is in the
     output up to there; a rerun with the checkpoint continues from it.
 
+    ``metric == "*"`` stands for every metric of ``app_id`` when ``metrics="all"`` could not list
+    them: always ``"failed"``, ``error`` is the listing's error, nothing was written. A rerun with
+    the checkpoint lists the app again and backfills its series from the start.
+
     >>> [s for s in result.series if s.status != "ok"]
     """
 
@@ -70,7 +75,8 @@ class BackfillResult:
     """The outcome of ``ScoutClient.backfill``: a ``SeriesResult`` per series, and totals.
 
     ``stopped`` is set when the job gave up early (the server looked dead, or refused the key):
-    the remaining series are ``"skipped"`` and the checkpoint is valid for a later rerun.
+    the remaining series are ``"skipped"`` and the checkpoint is valid for a later rerun. An app
+    whose metrics could not be listed is in ``series`` (and ``failed``) with metric ``"*"``.
 
     >>> result = await client.backfill(...)
     >>> result.ok, result.points, [(s.app_id, s.metric, s.error) for s in result.failed]

@@ -1,5 +1,6 @@
 """Which series a job covers: apps and metrics as given (checked before any request), or
-``"all"`` (listed from the API when the job starts)."""
+``"all"`` (listed from the API when the job starts; with ``metrics="all"`` an app whose metrics
+cannot be listed is set aside, not the end of the job: see ``Selection.resolve_each``)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,33 @@ from typing import TYPE_CHECKING, Literal
 import anyio
 import attrs
 
+from ._exceptions import AuthenticationError, ScoutError
 from ._resources._validate import check_id, check_name, path_segment
 from ._resources.metrics import APP_METRICS
 
 if TYPE_CHECKING:
     from ._client import ScoutClient
 
-__all__ = ["AppsArg", "MetricsArg", "SeriesKey", "Selection", "metric_path", "select"]
+__all__ = [
+    "ALL_METRICS",
+    "AppsArg",
+    "MetricsArg",
+    "Resolved",
+    "Selection",
+    "SeriesKey",
+    "app_series",
+    "metric_path",
+    "select",
+]
 
 AppsArg = Literal["all"] | Sequence[int]
 MetricsArg = Literal["all"] | Sequence[str]
 #: One series: (app id, metric name).
 SeriesKey = tuple[int, str]
+#: The metric of a stand-in for "every metric of this app", whose listing failed: a backfill
+#: reports it as a ``SeriesResult`` (and checkpoints it, to list it again on resume); ``poll``
+#: yields its errors as ``PollUpdate``s. Never a metric name (those are lowercase words).
+ALL_METRICS = "*"
 
 
 def metric_path(key: SeriesKey) -> str:
@@ -44,30 +60,68 @@ class Selection:
         }
 
     async def resolve(self, client: ScoutClient) -> list[SeriesKey]:
-        """Every (app, metric) pair, listing apps and per-app metrics for ``"all"``."""
+        """Every (app, metric) pair, listing apps and per-app metrics for ``"all"``.
+
+        All or nothing: the first app whose metrics cannot be listed fails the call (see
+        ``resolve_each`` for a job that goes on without it).
+        """
+        resolved = await self.resolve_each(client)
+        if resolved.failed:
+            raise resolved.failed[min(resolved.failed)]
+        return resolved.series
+
+    async def resolve_each(self, client: ScoutClient) -> Resolved:
+        """Every (app, metric) pair that could be listed, and the apps whose metrics could not.
+
+        With ``metrics="all"`` each app's metrics are listed on their own: an app whose listing
+        fails (a 5xx, a 404, a timeout, ...) is recorded in ``failed`` and the others are
+        returned. A refused key (``AuthenticationError``), a failing ``/apps`` listing or any
+        other exception is raised at once: no app could be listed either.
+        """
         if self.apps is None:
             apps = sorted({app.id for app in await client.apps.list()})
         else:
             apps = list(self.apps)
         if self.metrics is not None:
-            return [(app_id, metric) for app_id in apps for metric in self.metrics]
-        offered: dict[int, list[str]] = {}
-        failure: Exception | None = None
+            return Resolved([(app_id, metric) for app_id in apps for metric in self.metrics], {})
+        offered: dict[int, list[SeriesKey]] = {}
+        failed: dict[int, ScoutError] = {}
+        fatal: Exception | None = None
 
-        async def list_metrics(app_id: int) -> None:
-            nonlocal failure
+        async def list_one(app_id: int) -> None:
+            nonlocal fatal
             try:
-                offered[app_id] = sorted(set(await client.metrics.list(app_id)))
+                offered[app_id] = await app_series(client, app_id)
+            except AuthenticationError as exc:
+                fatal = fatal or exc
+                tg.cancel_scope.cancel()
+            except ScoutError as exc:
+                failed[app_id] = exc
             except Exception as exc:  # raised below, without an exception group
-                failure = failure or exc
+                fatal = fatal or exc
                 tg.cancel_scope.cancel()
 
         async with anyio.create_task_group() as tg:
             for app_id in apps:
-                tg.start_soon(list_metrics, app_id)
-        if failure is not None:
-            raise failure
-        return [(app_id, metric) for app_id in apps for metric in offered[app_id]]
+                tg.start_soon(list_one, app_id)
+        if fatal is not None:
+            raise fatal
+        series = [key for app_id in apps for key in offered.get(app_id, [])]
+        return Resolved(series, dict(sorted(failed.items())))
+
+
+@attrs.frozen
+class Resolved:
+    """What ``Selection.resolve_each`` found: the series in job order (by app, then metric),
+    and the apps whose metrics could not be listed, with why (only with ``metrics="all"``)."""
+
+    series: list[SeriesKey]
+    failed: dict[int, ScoutError]
+
+
+async def app_series(client: ScoutClient, app_id: int) -> list[SeriesKey]:
+    """The series of every metric ``app_id`` offers, sorted by metric (one request)."""
+    return [(app_id, metric) for metric in sorted(set(await client.metrics.list(app_id)))]
 
 
 def select(apps: object, metrics: object) -> Selection:

@@ -404,10 +404,11 @@ async def test_error_groups_over_14_days_are_split_and_merged(
     merged = await client.errors.groups(APP, start=start, end=NOW)
     windows = [(q["from"], q["to"]) for q in requests_to(sim, "/error_groups")]
     assert windows == [
+        (iso(start), iso(NOW - 15 * DAY)),
         (iso(NOW - DAY), iso(NOW)),
         (iso(NOW - 15 * DAY), iso(NOW - DAY)),
-        (iso(start), iso(NOW - 15 * DAY)),
-    ]  # newest first, each at most 14 days, sharing their boundaries
+    ]  # the oldest first (it is closest to the lookback limit), then newest first; each at most
+    # 14 days, sharing their boundaries
     ids = [g.id for g in merged]
     assert len(ids) == len(set(ids))
     per_window = []

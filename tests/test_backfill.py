@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import signal
 import subprocess
 import sys
@@ -27,10 +29,12 @@ from scout_async import (
     BackfillResult,
     JsonlSink,
     NotFoundError,
+    ParquetSink,
     Point,
     Progress,
     ScoutClient,
     ServerError,
+    _backfill,
 )
 from scout_async.testing import DEFAULT_API_KEY, ScoutSimulator, SimulatorServer
 from scout_async.testing import Fault as SimFault
@@ -381,6 +385,73 @@ async def _reference_rows(client: ScoutClient, job: dict[str, Any]) -> list[Row]
     return rows
 
 
+# -- parquet: few, large parts ----------------------------------------------------------------
+
+DAY_JOB: dict[str, Any] = {
+    "apps": [101, 102, 103],
+    "metrics": ["apdex", "errors"],
+    "start": T0,
+    "end": T0 + timedelta(days=1),
+    "resolution": "1m",
+}
+DAY_WANT = expected_rows(DAY_JOB["apps"], DAY_JOB["metrics"], DAY_JOB["start"], DAY_JOB["end"], M)
+
+
+def slow_job_clock(monkeypatch: pytest.MonkeyPatch, step: float = 0.5) -> None:
+    """Each look at the job's clock is ``step`` seconds after the last: a day of 1-minute data
+    seems to take over a minute, without waiting for it."""
+    ticks = itertools.count()
+    monkeypatch.setattr(_backfill, "_now", lambda: next(ticks) * step)
+
+
+@pytest.mark.parametrize(("checkpoint_every", "parts"), [(None, (1, 3)), (5.0, (10, 40))])
+async def test_parquet_makes_a_handful_of_parts_unless_told_to_checkpoint_often(
+    checkpoint_every: float | None,
+    parts: tuple[int, int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slow_job_clock(monkeypatch)
+    sink, state = target(tmp_path, "parquet"), tmp_path / "state.json"
+    every: dict[str, Any] = (
+        {} if checkpoint_every is None else {"checkpoint_every": checkpoint_every}
+    )
+    async with FakeScout().client(max_concurrency=3) as client:
+        result = await client.backfill(**DAY_JOB, sink=sink, checkpoint=state, **every)
+    assert result.ok
+    # Left at the default, the sink's minute wins over the default second (1 s would make one
+    # part per second of the job: over 70 here); a cadence given is kept.
+    assert parts[0] <= len(list(sink.glob("part-*.parquet"))) <= parts[1]
+    check_rows(read_rows(sink), DAY_WANT)
+
+
+async def test_parquet_resumes_exactly_with_parts_finished_after_the_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow_job_clock(monkeypatch)
+    path, state = target(tmp_path, "parquet"), tmp_path / "state.json"
+    # Parts of 1000 rows: some fill up after the last checkpoint and before the crash.
+    cut = await run_until(
+        FakeScout(),
+        130,
+        crash=True,
+        job=DAY_JOB,
+        sink=ParquetSink(path, rows_per_part=1000),
+        checkpoint=state,
+    )
+    assert cut is None
+    done = chunks_done(state, DAY_JOB["start"], DAY_JOB["end"])
+    assert 0 < done < 130  # the checkpoint (at a minute) is behind the crash
+    assert len(list(path.glob("part-*.parquet"))) > json.loads(state.read_text())["sink"]["parts"]
+    async with FakeScout().client(max_concurrency=3) as client:
+        result = await client.backfill(
+            **DAY_JOB, sink=ParquetSink(path, rows_per_part=1000), checkpoint=state
+        )
+    assert result.ok
+    assert result.chunks == 6 * 24 - done
+    check_rows(read_rows(path), DAY_WANT)
+
+
 # -- against the bundled simulator, over real HTTP --------------------------------------------
 
 
@@ -509,6 +580,66 @@ async def test_a_refused_key_stops_the_job_at_once(tmp_path: Path) -> None:
     assert "refused" in result.stopped
     assert len(fake.requests) <= 2 * 2
     assert any(isinstance(s.error, AuthenticationError) for s in result.series)
+
+
+async def test_an_app_whose_metrics_cannot_be_listed_is_reported_and_listed_on_resume(
+    tmp_path: Path, clock: VirtualClock
+) -> None:
+    metrics = {101: ["apdex", "errors"], 102: ["throughput"], 103: ["apdex"]}
+    fake = FakeScout(metrics=metrics)
+    fake.add_fault(Fault(path="/apps/102/metrics", status=503, times=None))
+    sink, state = target(tmp_path, "jsonl"), tmp_path / "state.json"
+    job = JOB | {"apps": "all", "metrics": "all"}
+    snapshots: list[Progress] = []
+    async with fake.client(max_concurrency=3) as client:
+        result = await client.backfill(
+            **job, sink=sink, checkpoint=state, progress=snapshots.append
+        )
+    assert not result.ok
+    assert result.stopped is None
+    assert [(s.app_id, s.metric, s.status) for s in result.series] == [
+        (101, "apdex", "ok"),
+        (101, "errors", "ok"),
+        (102, "*", "failed"),
+        (103, "apdex", "ok"),
+    ]
+    [unlisted] = result.failed
+    assert isinstance(unlisted.error, ServerError)
+    assert unlisted.error.path == "/apps/102/metrics"
+    assert (unlisted.points, unlisted.chunks, unlisted.resume_from) == (0, 0, PLAN[0].owned_start)
+    last = snapshots[-1]
+    assert (last.series_done, last.series_failed, last.series_total) == (3, 1, 4)
+    assert last.chunks_done == last.chunks_total == 3 * CHUNKS
+    others = expected_rows([101, 103], ["apdex", "errors"], START, END, M)
+    check_rows(read_rows(sink), [r for r in others if r[1] in metrics[r[0]]])
+
+    fake.faults.clear()  # app 102 can be listed again: the rerun backfills its series
+    async with fake.client(max_concurrency=3) as client:
+        again = await client.backfill(**job, sink=sink, checkpoint=state)
+    assert again.ok
+    assert [(s.app_id, s.metric) for s in again.series] == [
+        (101, "apdex"),
+        (101, "errors"),
+        (102, "throughput"),
+        (103, "apdex"),
+    ]
+    assert again.chunks == CHUNKS  # only app 102's series was fetched
+    want = sorted(
+        [*others, *expected_rows([102], ["throughput"], START, END, M)],
+        key=lambda r: (r[0], r[1], r[2]),
+    )
+    check_rows(read_rows(sink), [r for r in want if r[1] in metrics[r[0]]])
+
+
+async def test_a_refused_key_while_listing_metrics_fails_the_backfill(tmp_path: Path) -> None:
+    fake = FakeScout()
+    fake.add_fault(Fault(path="/apps/102/metrics", status=403, times=None))
+    sink = target(tmp_path, "jsonl")
+    async with fake.client(max_concurrency=3) as client:
+        with pytest.raises(AuthenticationError):
+            await client.backfill(**(JOB | {"metrics": "all"}), sink=sink)
+    assert fake.data_requests() == []
+    assert not sink.exists()
 
 
 class BrokenSink(JsonlSink):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -144,6 +145,53 @@ async def test_iter_stops_on_an_empty_page_even_if_has_more(client: ScoutClient)
     assert route.call_count == 2
     assert [call.request.url.params["offset"] for call in route.calls] == ["7", "8"]
     assert "sort_by" not in route.calls[0].request.url.params
+
+
+async def take_names(pages: AsyncIterator[Endpoint], names: list[str]) -> None:
+    async for endpoint in pages:
+        names.append(endpoint.name)
+
+
+async def test_iter_stops_when_the_server_ignores_offset(client: ScoutClient) -> None:
+    # Every answer is the first page again, with has_more: without a guard, an endless loop.
+    with respx.mock() as router:
+        route = router.get(f"{BASE_URL}/apps/101/endpoints").mock(
+            side_effect=lambda _: page(["a", "b"], 5, True)
+        )
+        names: list[str] = []
+        pages = client.endpoints.iter(101, start=T0, end=T1, limit=2)
+        with pytest.raises(scout_async.ResponseFormatError, match="ignores offset"):
+            await take_names(pages, names)
+    assert names == ["a", "b"]  # each once
+    assert route.call_count == 2
+
+
+async def test_iter_stops_when_has_more_outlives_total_count(client: ScoutClient) -> None:
+    answers = itertools.count()
+
+    def endless(_: httpx.Request) -> httpx.Response:
+        return page([f"e{next(answers)}"], 2, True)  # new endpoints, and always "more"
+
+    with respx.mock() as router:
+        route = router.get(f"{BASE_URL}/apps/101/endpoints").mock(side_effect=endless)
+        names: list[str] = []
+        pages = client.endpoints.iter(101, start=T0, end=T1, limit=1)
+        with pytest.raises(scout_async.ResponseFormatError, match="total_count is 2"):
+            await take_names(pages, names)
+    assert names == ["e0", "e1"]
+    assert route.call_count == 2
+
+
+async def test_iter_goes_on_without_a_total_count(client: ScoutClient) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params["offset"])
+        body = {"endpoints": [endpoint_json(f"e{offset}")], "has_more": offset < 2}
+        return httpx.Response(200, json=envelope(body))
+
+    with respx.mock() as router:
+        router.get(f"{BASE_URL}/apps/101/endpoints").mock(side_effect=answer)
+        names = [e.name async for e in client.endpoints.iter(101, start=T0, end=T1, limit=1)]
+    assert names == ["e0", "e1", "e2"]
 
 
 async def test_iter_fetches_lazily(client: ScoutClient) -> None:

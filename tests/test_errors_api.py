@@ -14,6 +14,7 @@ import respx
 import scout_async
 from scout_async import ErrorGroup, ErrorOccurrence, ScoutClient
 from scout_async._resources import _windows
+from scout_async._time import parse_time
 
 from .conftest import BASE_URL, envelope
 
@@ -146,12 +147,41 @@ async def test_thirty_days_at_the_limit_split_and_merged(client: ScoutClient) ->
         route = router.get(GROUPS).mock(side_effect=answer)
         groups = await client.errors.groups(101, start=start, end=NOW)
     windows = [(c.request.url.params["from"], c.request.url.params["to"]) for c in route.calls]
-    assert windows == [  # newest window first, none longer than 14 days
+    assert windows == [  # the oldest window first, then newest first; none over 14 days
+        (iso(start), iso(first_cut)),
         (iso(second_cut), iso(NOW)),
         (iso(first_cut), iso(second_cut)),
-        (iso(start), iso(first_cut)),
     ]
+    # Group 3 keeps the newest window's figures.
     assert [(g.id, g.errors_count) for g in groups] == [(4, 1), (3, 7), (2, 1), (1, 4)]
+
+
+async def test_a_clamped_start_stays_within_the_limit_however_long_the_windows_take(
+    client: ScoutClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each answer takes 40 s: the third request goes out 80 s after the start was clamped,
+    # more than the minute of margin. Scout refuses a start older than 30 days when it arrives.
+    clock = [NOW]
+    monkeypatch.setattr(_windows, "_now", lambda: clock[0])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        arrived = clock[0]
+        clock[0] += timedelta(seconds=40)
+        start = parse_time(request.url.params["from"])
+        if start <= arrived - timedelta(days=30):
+            return httpx.Response(422, json=envelope({}, 422, "from is too old"))
+        # Group 1 is in every window: the newest window's figures win.
+        body = [group(1, parse_time(request.url.params["to"]) - timedelta(hours=1))]
+        return httpx.Response(200, json=envelope({"error_groups": body}))
+
+    with respx.mock() as router:
+        route = router.get(GROUPS).mock(side_effect=answer)
+        groups = await client.errors.groups(
+            101, start=NOW - timedelta(days=40), end=NOW, clamp=True
+        )
+    assert route.call_count == 3
+    assert route.calls[0].request.url.params["from"] == iso(EARLIEST)
+    assert [(g.id, g.last_error_at) for g in groups] == [(1, NOW - timedelta(hours=1))]
 
 
 async def test_one_second_past_thirty_days(client: ScoutClient) -> None:
@@ -162,7 +192,7 @@ async def test_one_second_past_thirty_days(client: ScoutClient) -> None:
         assert route.call_count == 0
         assert "clamp=True" in str(info.value)
         await client.errors.groups(101, start=EARLIEST - timedelta(seconds=1), end=NOW, clamp=True)
-    assert route.calls[-1].request.url.params["from"] == "2026-03-01T12:01:00Z"
+    assert route.calls[0].request.url.params["from"] == "2026-03-01T12:01:00Z"  # oldest first
     assert route.call_count == 3  # 30 days less a minute: 14 + 14 + 2
 
 

@@ -14,6 +14,7 @@ import trio
 
 from scout_async import (
     APITimeoutError,
+    AuthenticationError,
     NotFoundError,
     Point,
     PollUpdate,
@@ -175,6 +176,98 @@ async def test_a_hanging_app_times_out_without_stalling_the_others(clock: Virtua
     assert len([u for u in before_timeout if u.app_id == 101]) >= 2  # 101 went on meanwhile
     check_series(seen, 101, "errors", origin_of(START))
     check_series(seen, 102, "errors", origin_of(START))
+
+
+async def test_a_hanging_app_holds_only_its_share_of_the_clients_slots(
+    clock: VirtualClock,
+) -> None:
+    # Two slots, two apps of two series each: app 101 hangs on every request. Were each series
+    # free to take every slot, 101's two series would hold both and 102 would only ever time out.
+    fake = FakeScout()
+    hang = fake.add_fault(Fault(path="/apps/101/metrics/*", hang=anyio.Event(), times=None))
+    wall = WallClock(START)
+    async with fake.client(max_concurrency=2) as client:
+        updates = client.poll(
+            apps=[101, 102],
+            metrics=["apdex", "errors"],
+            lateness=LATENESS,
+            timeout=1.0,
+            clock=wall,
+        )
+
+        def five_ticks(seen: Seen) -> bool:
+            last = seen[-1][0]
+            return last >= START + 4 * INTERVAL and sum(at == last for at, _ in seen) == 2
+
+        with anyio.fail_after(10):
+            seen = await collect(updates, wall, five_ticks)
+    assert hang.hits == 1  # 101 holds its one slot; its other series waits for it
+    assert [u for _, u in seen if u.app_id == 101] == []  # still hanging: no data, no timeout yet
+    ticks = sorted({at for at, _ in seen})
+    assert len(ticks) == 5
+    for tick in ticks:  # 102 got its data at every tick
+        assert sorted(u.metric for at, u in seen if at == tick and u.error is None) == [
+            "apdex",
+            "errors",
+        ]
+    for metric in ("apdex", "errors"):
+        check_series(seen, 102, metric, origin_of(START))
+
+
+async def test_an_app_whose_metrics_cannot_be_listed_is_retried_each_tick(
+    clock: VirtualClock,
+) -> None:
+    fake = FakeScout(apps=[101, 102], metrics={101: ["apdex"], 102: ["errors", "throughput"]})
+    # Four attempts per listing (three retries): the first two listings of app 102 fail.
+    fake.add_fault(Fault(path="/apps/102/metrics", status=503, times=8))
+    wall = WallClock(START)
+
+    def caught_up(seen: Seen) -> bool:
+        return {u.metric for _, u in seen if u.app_id == 102 and u.error is None} == {
+            "errors",
+            "throughput",
+        }
+
+    async with fake.client() as client:
+        updates = client.poll(apps="all", metrics="all", lateness=LATENESS, clock=wall)
+        seen = await collect(updates, wall, caught_up)
+    unlisted = [(at, u) for at, u in seen if u.metric == "*"]
+    assert len(unlisted) == 2
+    assert all(u.app_id == 102 and isinstance(u.error, ServerError) for _, u in unlisted)
+    assert all(u.start == origin_of(START) and u.points == () for _, u in unlisted)
+    assert unlisted[1][0] - unlisted[0][0] == INTERVAL  # listed again at the next tick
+    assert [u for _, u in seen if u.error is not None and u.metric != "*"] == []
+    listings = [r for r in fake.requests if r.path == "/apps/102/metrics"]
+    assert len(listings) == 9
+    # Once listed, app 102's series start where the others did: nothing is missed.
+    check_series(seen, 101, "apdex", origin_of(START))
+    for metric in ("errors", "throughput"):
+        check_series(seen, 102, metric, origin_of(START))
+        first = next(u for _, u in seen if (u.app_id, u.metric) == (102, metric))
+        assert first.start == origin_of(START)
+
+
+@pytest.mark.parametrize("failures_first", [0, 4], ids=["at-once", "on-a-later-listing"])
+async def test_a_refused_key_while_listing_ends_the_poll(
+    failures_first: int, clock: VirtualClock
+) -> None:
+    fake = FakeScout(apps=[101, 102])
+    if failures_first:
+        fake.add_fault(Fault(path="/apps/102/metrics", status=503, times=failures_first))
+    fake.add_fault(Fault(path="/apps/102/metrics", status=403, times=None))
+    wall = WallClock(START)
+    seen: list[PollUpdate] = []
+
+    async def take_all(updates: AsyncGenerator[PollUpdate, None]) -> None:
+        async with aclosing(updates) as stream:
+            async for update in stream:
+                seen.append(update)
+
+    async with fake.client() as client:
+        updates = client.poll(apps="all", metrics="all", lateness=LATENESS, clock=wall)
+        with anyio.fail_after(10), pytest.raises(AuthenticationError):
+            await take_all(updates)
+    assert {u.metric for u in seen if u.app_id == 102} <= {"*"}
 
 
 async def test_apps_and_metrics_all_are_listed_once(clock: VirtualClock) -> None:

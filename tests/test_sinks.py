@@ -229,24 +229,64 @@ async def test_sqlite_uncommitted_rows_vanish_with_a_crash(tmp_path: Path) -> No
     assert read_rows(tmp_path / "out.db") == rows_of(101, "apdex", chunk(0, 2))
 
 
-async def test_parquet_writes_a_part_per_flush_and_a_row_group_per_chunk(tmp_path: Path) -> None:
+def names(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+async def test_parquet_gathers_chunks_into_row_groups_and_large_parts(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
-    sink = ParquetSink(tmp_path / "out.parquet")
+    out = tmp_path / "out.parquet"
+    sink = ParquetSink(out, rows_per_part=10, row_group_rows=4)
     await sink.open()
     assert await sink.flush() == {"parts": 0}  # nothing written: no empty part
     await sink.write(101, "apdex", chunk(0, 3))
+    assert names(out) == []  # held back: less than a row group
     await sink.write(102, "apdex", chunk(0, 3))
-    assert await sink.flush() == {"parts": 1}
-    await sink.write(101, "apdex", chunk(3, 3))
-    hidden = sorted(p.name for p in (tmp_path / "out.parquet").iterdir())
-    assert hidden == [".part-00001.parquet.tmp", "part-00000.parquet"]
-    assert await sink.flush() == {"parts": 2}
+    assert names(out) == [".part-00000.parquet.tmp"]  # a row group of 4 went out
+    assert await sink.flush() == {"parts": 1}  # a flush ends the part
+    await sink.write(101, "apdex", chunk(3, 12))
+    assert names(out) == ["part-00000.parquet", "part-00001.parquet"]  # full at 10 rows
+    assert await sink.flush() == {"parts": 3}
     await sink.close()
-    part = pq.ParquetFile(tmp_path / "out.parquet" / "part-00000.parquet")
-    assert part.metadata.num_row_groups == 2
-    assert [f.name for f in part.schema_arrow] == ["app_id", "metric", "time", "value"]
-    assert len(read_rows(tmp_path / "out.parquet")) == 9
+    groups = []
+    for name in names(out):
+        metadata = pq.ParquetFile(out / name).metadata
+        groups.append([metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)])
+    assert groups == [[4, 2], [4, 4, 2], [2]]
+    assert [f.name for f in pq.ParquetFile(out / "part-00000.parquet").schema_arrow] == [
+        "app_id",
+        "metric",
+        "time",
+        "value",
+    ]
+    want = rows_of(101, "apdex", chunk(0, 3) + chunk(3, 12)) + rows_of(102, "apdex", chunk(0, 3))
+    assert sorted(read_rows(out)) == sorted(want)
+
+
+async def test_parquet_resume_drops_parts_finished_after_the_checkpoint(tmp_path: Path) -> None:
+    out = tmp_path / "out.parquet"
+    sink = ParquetSink(out, rows_per_part=4, row_group_rows=2)
+    await sink.open()
+    await sink.write(101, "apdex", chunk(0, 3))
+    position = json.loads(json.dumps(await sink.flush()))
+    await sink.write(101, "apdex", chunk(3, 9))  # two more parts fill up; then a crash
+    assert names(out) == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    resumed = ParquetSink(out, rows_per_part=4, row_group_rows=2)
+    await resumed.open(position)
+    assert names(out) == ["part-00000.parquet"]
+    await resumed.write(101, "apdex", chunk(3, 9))
+    await resumed.close()
+    assert sorted(read_rows(out)) == sorted(rows_of(101, "apdex", chunk(0, 3) + chunk(3, 9)))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [({"rows_per_part": 0}, ValueError), ({"row_group_rows": 1.5}, TypeError)],
+)
+def test_parquet_sizes_are_checked(kwargs: dict[str, Any], error: type, tmp_path: Path) -> None:
+    with pytest.raises(error, match=next(iter(kwargs))):
+        ParquetSink(tmp_path / "out.parquet", **kwargs)
 
 
 async def test_parquet_fresh_open_replaces_old_parts(tmp_path: Path) -> None:

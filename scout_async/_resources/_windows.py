@@ -146,15 +146,24 @@ async def fetch_split(
 ) -> list[T]:
     """Every item of ``[start, end)``, fetched in windows of at most 14 days, newest first.
 
-    Windows are fetched one after another, newest first; an item seen in two windows (an error
-    group active in both, an anomaly spanning the boundary) is kept once, as the newest window
-    reported it. The result is ordered by ``time``, newest first, items without one last.
-    A window of at most 14 days is a single request.
+    Windows are fetched one after another: the oldest first, while its start is still within
+    the lookback limit it was checked against (a ``start`` clamped to the limit has only
+    ``LOOKBACK_MARGIN`` to spare), then the others, newest first. They are merged newest window
+    first: an item seen in two windows (an error group active in both, an anomaly spanning the
+    boundary) is kept once, as the newest window reported it. The result is ordered by
+    ``time``, newest first, items without one last. A window of at most 14 days is a single
+    request.
     """
+    windows = split_window(start, end)
+    if not windows:
+        return []
+    answers = {0: await fetch(*windows[0])}
+    for index in range(len(windows) - 1, 0, -1):
+        answers[index] = await fetch(*windows[index])
     seen: set[Hashable] = set()
     merged: list[T] = []
-    for window_start, window_end in reversed(split_window(start, end)):
-        for item in await fetch(window_start, window_end):
+    for index in range(len(windows) - 1, -1, -1):
+        for item in answers[index]:
             ident = key(item)
             if ident not in seen:
                 seen.add(ident)

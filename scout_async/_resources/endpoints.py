@@ -34,18 +34,21 @@ def _window_params(start: datetime, end: datetime) -> dict[str, str]:
     return {"from": format_time(start), "to": format_time(end)}
 
 
-def _endpoint_page(results: Any, path: str) -> tuple[builtins.list[Endpoint], bool]:
-    """The endpoints of one answer, and whether more follow. Reads both shapes (quirk 5): the
-    bare list, and ``{endpoints, count, total_count, has_more}``."""
+def _endpoint_page(results: Any, path: str) -> tuple[builtins.list[Endpoint], bool, int | None]:
+    """The endpoints of one answer, whether more follow, and the total (if Scout said). Reads
+    both shapes (quirk 5): the bare list, and ``{endpoints, count, total_count, has_more}``."""
     if isinstance(results, builtins.list):
-        return parse_list(results, Endpoint, path), False
+        return parse_list(results, Endpoint, path), False, None
     items = parse_list(field(results, "endpoints", builtins.list, path), Endpoint, path)
     has_more = results.get("has_more", False)
     if not isinstance(has_more, bool):
         raise ResponseFormatError(
             f"expected results.has_more to be a bool, got {has_more!r}", method="GET", path=path
         )
-    return items, has_more
+    total = results.get("total_count")
+    if isinstance(total, bool) or not isinstance(total, int):
+        total = None  # informational: paging goes by has_more
+    return items, has_more, total
 
 
 class Endpoints:
@@ -80,6 +83,10 @@ class Endpoints:
         sorted descending by ``sort_by`` (``time_consumed``, ``response_time``, ``throughput``,
         ``error_rate``). Pages are fetched as you iterate; arguments are checked now.
 
+        A server that does not page as it says cannot make this loop forever: a page of only
+        endpoints already yielded, or ``has_more`` past ``total_count``, raises
+        ``ResponseFormatError`` (what came before was yielded).
+
         >>> pages = client.endpoints.iter(101, start=t0, end=t1, sort_by="throughput")
         >>> async for endpoint in pages:
         ...     print(endpoint.name, endpoint.throughput)
@@ -101,16 +108,34 @@ class Endpoints:
         offset: int,
     ) -> AsyncGenerator[Endpoint, None]:
         path = f"/apps/{app_id}/endpoints"
+        seen: set[str] = set()
         while True:
             params = _window_params(start, end) | {"limit": str(limit), "offset": str(offset)}
             if sort_by is not None:
                 params["sort_by"] = sort_by
-            items, has_more = _endpoint_page(await self._transport.get(path, params), path)
+            results = await self._transport.get(path, params)
+            items, has_more, total = _endpoint_page(results, path)
+            ids = {item.id for item in items}
+            if items and ids <= seen:
+                raise ResponseFormatError(
+                    f"the page at offset {offset} repeats only endpoints already listed: the "
+                    "server ignores offset, so paging would never end",
+                    method="GET",
+                    path=path,
+                )
+            seen |= ids
             for item in items:
                 yield item
             if not has_more or not items:  # an empty page ends it even if has_more says not
                 return
             offset += len(items)
+            if total is not None and offset >= total:
+                raise ResponseFormatError(
+                    f"has_more is still true at offset {offset}, but total_count is {total}: "
+                    "paging would never end",
+                    method="GET",
+                    path=path,
+                )
 
     async def metric(
         self,

@@ -1,10 +1,11 @@
 """Parquet sink (needs ``pyarrow``: ``pip install 'scout-async[parquet]'``).
 
 A Parquet file is only readable once its footer is written, so the output is a dataset
-directory of part files, ``part-00000.parquet``, ``part-00001.parquet``, ...: writes go to a
-hidden temporary part, one row group per chunk; ``flush`` closes that part, fsyncs it and renames
-it into place. Its durable position is the number of finished parts. On resume, parts numbered
-from there on and temporary parts are removed. ``pyarrow.parquet.read_table(path)`` reads the
+directory of part files, ``part-00000.parquet``, ``part-00001.parquet``, ...: rows are gathered
+into row groups of up to ``row_group_rows``, written to a hidden temporary part; a part is
+finished (closed, fsynced, renamed into place) once it holds ``rows_per_part`` rows, and at every
+``flush``. The durable position is the number of finished parts. On resume, parts numbered from
+there on and temporary parts are removed. ``pyarrow.parquet.read_table(path)`` reads the
 directory as one table.
 """
 
@@ -45,7 +46,16 @@ def _import_pyarrow() -> tuple[Any, Any]:
 class ParquetSink:
     """Points as a Parquet dataset directory at ``path``, columns ``app_id`` (int64),
     ``metric`` (string), ``time`` (string, ISO 8601 UTC with ``Z``), ``value`` (float64, null
-    where Scout sent none). One part file per checkpoint, one row group per chunk.
+    where Scout sent none).
+
+    The trade-offs. Every ``flush`` has to end a part file (a Parquet file is durable only once
+    its footer is written), so the number of parts follows the checkpoints: ``min_flush_interval``
+    (60 s) asks ``backfill`` for a checkpoint at most once a minute unless it is given a
+    ``checkpoint_every`` of its own, and a crash re-fetches at most that minute of work. Between
+    flushes a part grows to ``rows_per_part`` rows (then the next begins). Rows are written in
+    row groups of up to ``row_group_rows``: the sink holds at most that many rows in memory (a
+    few MB by default), more than the one chunk per series other sinks hold, for row groups
+    big enough to read well.
 
     >>> await client.backfill(apps=[101], metrics="all", start=t0, end=t1,
     ...                       sink=ParquetSink("points.parquet"), checkpoint="state.json")
@@ -54,9 +64,23 @@ class ParquetSink:
     Raises ``ImportError`` at construction if pyarrow is missing.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    #: The checkpoint cadence ``backfill`` uses with this sink when not told one (seconds).
+    min_flush_interval: float = 60.0
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        rows_per_part: int = 1_000_000,
+        row_group_rows: int = 65_536,
+    ) -> None:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a str or a path, got {type(path).__name__}")
+        for name, count in (("rows_per_part", rows_per_part), ("row_group_rows", row_group_rows)):
+            if isinstance(count, bool) or not isinstance(count, int):
+                raise TypeError(f"{name} must be an int, got {count!r}")
+            if count < 1:
+                raise ValueError(f"{name} must be >= 1, got {count!r}")
         self._pa, self._pq = _import_pyarrow()
         self._path = Path(os.path.abspath(os.fspath(path)))
         if not self._path.parent.is_dir():
@@ -67,8 +91,13 @@ class ParquetSink:
             )
         types = (self._pa.int64(), self._pa.string(), self._pa.string(), self._pa.float64())
         self._schema = self._pa.schema(list(zip(COLUMNS, types, strict=True)))
+        self._rows_per_part = rows_per_part
+        self._row_group_rows = row_group_rows
         self._parts = 0
         self._writer: Any = None
+        self._part_rows = 0  # rows of the part being written, buffered ones included
+        self._buffer: list[Any] = []  # tables not written yet, fewer than row_group_rows rows
+        self._buffered = 0
         self._opened = False
         self._lock: anyio.Lock | None = None
 
@@ -111,6 +140,8 @@ class ParquetSink:
         fsync_directory(self._path)
         self._parts = keep
         self._writer = None
+        self._part_rows = 0
+        self._buffer, self._buffered = [], 0
 
     def _mismatch(self, why: str) -> CheckpointMismatchError:
         return CheckpointMismatchError(
@@ -134,9 +165,25 @@ class ParquetSink:
             await anyio.to_thread.run_sync(self._write, table)
 
     def _write(self, table: Any) -> None:
+        while table.num_rows:
+            room = min(self._row_group_rows - self._buffered, self._rows_per_part - self._part_rows)
+            taken, table = table.slice(0, room), table.slice(room)
+            self._buffer.append(taken)
+            self._buffered += taken.num_rows
+            self._part_rows += taken.num_rows
+            if self._part_rows >= self._rows_per_part:
+                self._finish_part()
+            elif self._buffered >= self._row_group_rows:
+                self._write_row_group()
+
+    def _write_row_group(self) -> None:
+        if not self._buffered:
+            return
+        table = self._pa.concat_tables(self._buffer)
+        self._buffer, self._buffered = [], 0
         if self._writer is None:
             self._writer = self._pq.ParquetWriter(self._temporary(self._parts), self._schema)
-        self._writer.write_table(table, row_group_size=max(1, table.num_rows))
+        self._writer.write_table(table, row_group_size=table.num_rows)
 
     async def flush(self) -> Position:
         async with self._require_open():
@@ -148,7 +195,9 @@ class ParquetSink:
         return self._lock
 
     def _finish_part(self) -> Position:
+        self._write_row_group()
         writer, self._writer = self._writer, None
+        self._part_rows = 0
         if writer is not None:
             writer.close()
             temporary, final = self._temporary(self._parts), self._part(self._parts)
