@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import csv
 import io
 import itertools
@@ -10,7 +11,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,10 +19,11 @@ import pytest
 from click.testing import CliRunner, Result
 from rich.console import Console
 
-from scout_async import APP_METRICS, plan_range
+from scout_async import APP_METRICS, App, plan_range
 from scout_async._cli import main
 from scout_async._cli._output import BLOCKS, sparkline
 from scout_async._cli._progress import ChunkCounter, make_progress
+from scout_async._resources.apps import Apps
 from scout_async.testing import Fault, ScoutSimulator, SimulatorServer
 
 UTC = timezone.utc
@@ -133,6 +135,55 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> 
     result = cli(*args, env={"SCOUT_API_KEY": KEY, "SCOUT_API_URL": "http://127.0.0.1:9/api/v0"})
     assert result.exit_code == 2
     assert message in one_error_line(result)
+
+
+OUT_OF_RANGE = [
+    (["fetch", "101", "apdex", "--from", "99999999999d"], "'99999999999d' is too long"),
+    (["archive", "--db", "a.sqlite", "--every", "99999999999d"], "'99999999999d' is too long"),
+    (["traces", "101", "--job", "x", "--to", "99999999999w"], "'99999999999w' is too long"),
+    (["fetch", "101", "apdex", "--from", "3000000d"], "'3000000d' reaches back before the year 1"),
+    (["endpoints", "101", "--from", "3000000d"], "'3000000d' reaches back before the year 1"),
+    (
+        ["fetch", "101", "apdex", "--from", "0001-01-01T00:00:00+01:00"],
+        "'0001-01-01T00:00:00+01:00' is outside the years 1 to 9999 in UTC",
+    ),
+    # Aligned to its step, the window starts before the year 1: refused, whichever part says so.
+    (
+        [
+            *("fetch", "101", "apdex", "--resolution", "5m"),
+            *("--from", "0001-01-01T00:00:00", "--to", "0001-01-01T00:05:00"),
+        ],
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), OUT_OF_RANGE)
+def test_times_out_of_range_are_usage_errors(args: list[str], message: str) -> None:
+    result = cli(*args, env={"SCOUT_API_KEY": KEY, "SCOUT_API_URL": "http://127.0.0.1:9/api/v0"})
+    assert result.exit_code == 2, result.output
+    assert message in one_error_line(result)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_arithmetic_errors_from_the_library_are_usage_errors(
+    server: SimulatorServer, monkeypatch: pytest.MonkeyPatch, grouped: bool
+) -> None:
+    overflow = OverflowError("date value out of range")
+    group: Callable[[str, list[Exception]], Exception] | None
+    group = getattr(builtins, "ExceptionGroup", None)
+    if grouped and group is None:
+        pytest.skip("no ExceptionGroup before Python 3.11")
+    error = group("a task group", [overflow]) if grouped and group is not None else overflow
+
+    async def fails(self: Apps) -> list[App]:
+        raise error
+
+    monkeypatch.setattr(Apps, "list", fails)
+    result = against(server, "apps")
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert line.startswith("error: a time or duration is out of range (date value out of range)")
 
 
 @pytest.mark.parametrize(

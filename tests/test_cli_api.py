@@ -94,7 +94,7 @@ WEEK_START = at(WEEK[1])
     [
         ("endpoints", ["--sort-by", "--limit", "--from", "--format", "traces"]),
         ("jobs", ["--from", "--format"]),
-        ("traces", ["ENDPOINT_ID", "--clamp", "7 days"]),
+        ("traces", ["ENDPOINT_ID", "--job", "JOB_ID", "--clamp", "7 days"]),
         ("trace", ["TRACE_ID", "tree"]),
         ("errors", ["--endpoint", "--clamp", "30 days"]),
         ("error", ["ERROR_ID", "backtrace"]),
@@ -182,6 +182,56 @@ def test_traces_lookback_and_clamp(server: SimulatorServer, endpoint_id: str) ->
     assert "clamp=True" not in line
     clamped = ok_json(server, "traces", "101", endpoint_id, *old, "--clamp")
     assert min(at(t["time"]) for t in clamped) >= NOW - timedelta(days=7)
+
+
+def test_traces_of_a_job(server: SimulatorServer) -> None:
+    jobs = with_client(server, lambda c: c.jobs.list(101, start=START, end=END))
+    job_id = jobs[0].id
+    expected = with_client(server, lambda c: c.jobs.traces(101, job_id, start=START, end=END))
+    assert expected
+    listed = ok_json(server, "traces", "101", "--job", job_id, *DAY)
+    assert [t["id"] for t in listed] == [t.id for t in expected]
+    assert [t["duration"] for t in listed] == [t.duration for t in expected]
+    assert all(t["time"].endswith("Z") for t in listed)
+    table = ok_text(server, "traces", "101", "--job", job_id, *DAY)
+    assert re.search(r"id\s+.*time\s+.*duration ms\s+.*queue\s+.*job", table)
+    first = expected[0]
+    assert first.name is not None
+    assert first.queue is not None
+    row = next(line for line in table.splitlines() if str(first.id) in line)
+    assert first.name in row
+    assert first.queue in row
+
+    old = ("--from", "2026-06-20T00:00:00Z", "--to", DAY[3])
+    refused = run(server, "traces", "101", "--job", job_id, *old)
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("error: start 2026-06-20T00:00:00Z is too old")
+    assert "--clamp" in refused.stderr
+    clamped = ok_json(server, "traces", "101", "--job", job_id, *old, "--clamp")
+    assert min(at(t["time"]) for t in clamped) >= NOW - timedelta(days=7)
+
+    unknown = run(server, "traces", "101", "--job", "bm8vc3VjaC9Kb2I=", *DAY)
+    assert unknown.exit_code == 1
+    assert unknown.stderr.startswith("error: GET /apps/101/jobs/")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["traces", "101"], "Missing argument 'ENDPOINT_ID' (or --job JOB_ID"),
+        (["traces", "101", "abc", "--job", "xyz"], "ENDPOINT_ID and --job exclude each other"),
+    ],
+)
+def test_traces_take_an_endpoint_or_a_job(
+    server: SimulatorServer, args: list[str], message: str
+) -> None:
+    before = len(server.simulator.requests)
+    result = run(server, *args, *DAY)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: {message}")
+    assert len(result.stderr.splitlines()) == 1
+    assert len(server.simulator.requests) == before  # refused before any request
 
 
 def test_trace_tree_and_json(server: SimulatorServer, endpoint_id: str) -> None:

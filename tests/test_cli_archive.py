@@ -264,3 +264,31 @@ def test_one_archive_keeps_one_step(
     other = archive(server, db, "--resolution", "1m", "--once")
     assert other.exit_code == 2
     assert "archives app 101 apdex at 5m, not 1m; pass --resolution 5m" in other.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "options"),
+    [
+        ("--lookback", ("--lookback", "3000000d", "--once")),  # before the year 1
+        ("--lateness", ("--lateness", "3000000d", "--once")),
+        ("--every", ("--lookback", "1h", "--every", "999999999d")),  # a first poll in 10000+
+    ],
+)
+def test_durations_past_the_calendar_are_usage_errors(
+    clock: VirtualClock,
+    sim: ScoutSimulator,
+    server: SimulatorServer,
+    tmp_path: Path,
+    option: str,
+    options: tuple[str, ...],
+) -> None:
+    db = tmp_path / "scout.sqlite"
+    result = archive(server, db, "--resolution", "5m", *options)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: Invalid value for '{option}': ")
+    assert "now is outside the years 1 to 9999" in lines[0]
+    assert "Traceback" not in result.output
+    assert not sim.requests  # refused before anything is fetched
+    assert not db.exists()

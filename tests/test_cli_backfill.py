@@ -355,6 +355,36 @@ def test_ctrl_c_keeps_what_was_written_and_says_how_to_resume(tmp_path: Path) ->
     check_complete(read_rows(output))
 
 
+def test_ctrl_c_before_the_first_checkpoint_says_to_start_again(tmp_path: Path) -> None:
+    slow = ScoutSimulator(api_key=KEY, now=NOW)
+    slow.add_fault(Fault(path="/apps", latency=2.0))  # Ctrl-C comes while the apps are listed
+    output = tmp_path / "out.csv"
+    with SimulatorServer(slow) as running:
+        ctrl_c = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+        ctrl_c.start()
+        try:
+            interrupted = cli(
+                "--url", running.url,
+                "backfill", "--apps", "all", "--metrics", "throughput", *WINDOW, "-o", str(output),
+            )  # fmt: skip
+        finally:
+            ctrl_c.cancel()
+        assert interrupted.exit_code == 1
+        line = one_error_line(interrupted)
+        assert line.startswith("error: interrupted (SIGINT) before anything was written. ")
+        assert "state.json" not in line
+        assert not (tmp_path / "out.csv.state.json").exists()
+        words = shlex.split(line.split("Start again with: ", 1)[1])
+        assert words[0] == "scout-async"
+        assert "--resume" not in words
+        assert words[words.index("--apps") + 1] == "all"
+        again = cli(*words[1:])
+    assert again.exit_code == 0, again.output
+    rows = read_rows(output)
+    assert {app for app, *_ in rows} == {101, 102, 103, 104, 105}
+    assert len(rows) == 5 * len(GRID)
+
+
 @pytest.mark.parametrize("auth", ["header", "query"])
 def test_no_key_in_any_output(
     sim: ScoutSimulator, own_server: SimulatorServer, tmp_path: Path, auth: str

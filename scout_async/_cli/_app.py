@@ -80,6 +80,14 @@ def _file_error(exc: OSError) -> str:
     return f"{where}{exc.strerror or exc}"
 
 
+def _out_of_range(exc: ArithmeticError) -> str:
+    said = str(exc) or type(exc).__name__
+    return (
+        f"a time or duration is out of range ({said}): use times within the years 1 to 9999 "
+        "and shorter durations"
+    )
+
+
 def _quiet_broken_pipe() -> None:
     # The reader went away (`| head`): stop quietly, and keep the interpreter's final flush of
     # stdout from failing again.
@@ -117,25 +125,48 @@ class ScoutGroup(click.Group):
         secret = ctx.params.get("api_key")
         try:
             return super().invoke(ctx)
-        except CliError:
-            raise
-        except _HELP_ERRORS:
-            raise
-        except click.UsageError as exc:
-            raise _usage_error(exc, secret) from None
-        except click.ClickException:
-            raise
-        except ConfigurationError as exc:
-            raise CliUsageError(scrub(str(exc), secret)) from None
-        except ScoutError as exc:
-            raise CliError(scrub(_describe(exc), secret)) from None
-        except BrokenPipeError:
-            _quiet_broken_pipe()
-            ctx.exit(1)
-        except OSError as exc:
-            raise CliError(scrub(_file_error(exc), secret)) from None
-        except ValueError as exc:  # the library refusing an argument, before any request
-            raise CliUsageError(scrub(str(exc), secret)) from None
+        except Exception as exc:
+            error = _sole_error(exc)
+            if isinstance(error, BrokenPipeError):
+                _quiet_broken_pipe()
+                ctx.exit(1)
+            shown = _one_line(error, secret)
+            if shown is None or shown is exc:
+                raise
+            raise shown from None
+
+
+def _sole_error(exc: Exception) -> Exception:
+    """The one error inside ``exc`` if it is an exception group (nested or not) of just one, as a
+    task group raises; else ``exc``."""
+    while any(kind.__name__ == "BaseExceptionGroup" for kind in type(exc).__mro__):
+        inner: tuple[object, ...] = getattr(exc, "exceptions", ())
+        if len(inner) != 1 or not isinstance(inner[0], Exception):
+            break
+        exc = inner[0]
+    return exc
+
+
+def _one_line(error: Exception, secret: str | None) -> Exception | None:
+    """What ``error`` is shown as: a ``CliError`` (one line), a click exception as it is, or
+    ``None`` for a bug, let through with its traceback."""
+    if isinstance(error, _HELP_ERRORS):
+        return error
+    if isinstance(error, click.UsageError):
+        return _usage_error(error, secret)
+    if isinstance(error, click.ClickException):  # a CliError among them
+        return error
+    if isinstance(error, ConfigurationError):
+        return CliUsageError(scrub(str(error), secret))
+    if isinstance(error, ScoutError):
+        return CliError(scrub(_describe(error), secret))
+    if isinstance(error, OSError):
+        return CliError(scrub(_file_error(error), secret))
+    if isinstance(error, ValueError):  # the library refusing an argument, before any request
+        return CliUsageError(scrub(str(error), secret))
+    if isinstance(error, ArithmeticError):  # a time or duration past what datetime can count
+        return CliUsageError(scrub(_out_of_range(error), secret))
+    return None
 
 
 class _StderrHandler(logging.Handler):

@@ -134,6 +134,7 @@ class _Archive:
         if unknown:
             stderr_console().print(
                 f"note: leaving out metrics this client does not know: {', '.join(unknown)}",
+                markup=False,
                 highlight=False,
                 soft_wrap=True,
             )
@@ -219,7 +220,7 @@ class _Archive:
                 for (app_id, metric), error in sorted(report.errors.items())
             )
             line += f"; {count} error{'s' if count > 1 else ''}: {listed}"
-        self._out.print(line, highlight=False, soft_wrap=True)
+        self._out.print(line, markup=False, highlight=False, soft_wrap=True)
 
     # -- the job ---------------------------------------------------------------------------
 
@@ -371,6 +372,25 @@ async def _run(settings: Settings, options: _Options) -> tuple[_Archive, _Round 
     return archive, first, signalled
 
 
+def _check_reach(
+    now: datetime, *, lookback: timedelta, lateness: timedelta, every: timedelta
+) -> None:
+    """A usage error for a duration that counts from ``now`` past the calendar (years 1-9999)."""
+    for option, length, sign in (
+        ("--lookback", lookback, -1),
+        ("--lateness", lateness, -1),
+        ("--every", every, 1),
+    ):
+        try:
+            now + sign * length
+        except OverflowError:
+            raise click.BadParameter(
+                f"{length.days:,} days {'before' if sign < 0 else 'after'} now is outside the "
+                "years 1 to 9999; give a shorter one",
+                param_hint=f"'{option}'",
+            ) from None
+
+
 EPILOG = """\b
 Examples:
   scout-async archive --db scout.sqlite                         # every app and metric, 1m, every 5m
@@ -460,6 +480,7 @@ def archive(
     settings.require_key()
     if not db.parent.is_dir():
         raise click.BadParameter(f"the directory {db.parent} does not exist", param_hint="'--db'")
+    _check_reach(archive_clock().now(), lookback=lookback, lateness=lateness, every=every)
     options = _Options(
         db=db,
         apps=apps,
@@ -479,6 +500,7 @@ def archive(
         stderr_console().print(
             f"archive stopped ({signalled}); {db} is complete up to {held}: run it again to "
             "continue",
+            markup=False,
             highlight=False,
             soft_wrap=True,
         )

@@ -119,8 +119,11 @@ def _listed(values: Ids | Names) -> str:
     return values if isinstance(values, str) else ",".join(str(v) for v in values)
 
 
-def resume_command(ctx: click.Context, job: _Job, output: Path, checkpoint: Path | None) -> str:
-    """The exact command that resumes ``job``: its plan spelled out, with ISO times."""
+def resume_command(
+    ctx: click.Context, job: _Job, output: Path, checkpoint: Path | None, *, resume: bool = True
+) -> str:
+    """The exact command that resumes ``job``: its plan spelled out, with ISO times; without
+    ``resume``, the command that starts it over (nothing was written yet)."""
     root = ctx.find_root()
     words = ["scout-async"]
     for name, flag in _GLOBAL_OPTIONS:
@@ -137,7 +140,8 @@ def resume_command(ctx: click.Context, job: _Job, output: Path, checkpoint: Path
     ]  # fmt: skip
     if checkpoint is not None:
         words += ["--checkpoint", str(checkpoint)]
-    words.append("--resume")
+    if resume:
+        words.append("--resume")
     return shlex.join(words)
 
 
@@ -311,6 +315,12 @@ def backfill(
     outcome = anyio.run(_run, settings, job)
     again = resume_command(ctx, job, output, checkpoint)
     if outcome.result is None:
+        if not state.exists():  # stopped before the first checkpoint: nothing to resume
+            fresh = resume_command(ctx, job, output, checkpoint, resume=False)
+            raise CliError(
+                f"interrupted ({outcome.signalled}) before anything was written. Start again "
+                f"with: {fresh}"
+            )
         raise CliError(
             f"interrupted ({outcome.signalled}); {state} holds what was written. Resume with: "
             f"{again}"

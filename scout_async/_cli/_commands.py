@@ -8,6 +8,7 @@ import sys
 import anyio
 import click
 from rich.table import Table
+from rich.text import Text
 
 from .._constants import TIME_FORMAT
 from .._models import App
@@ -57,7 +58,7 @@ def apps(settings: Settings, fmt: str) -> None:
     table.add_column("name")
     table.add_column("last reported")
     for app in found:
-        table.add_row(str(app.id), app.name, _reported(app) or "-")
+        table.add_row(str(app.id), Text(app.name), _reported(app) or "-")
     stdout_console().print(table)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import IO, Any, TypeVar
 
 import anyio
 import attrs
@@ -17,6 +17,7 @@ from .._redact import scrub_text
 
 __all__ = [
     "Settings",
+    "make_console",
     "pass_settings",
     "run_with_client",
     "scrub",
@@ -79,11 +80,21 @@ def scrub(text: str, *secrets: str | None) -> str:
 pass_settings = click.make_pass_decorator(Settings)
 
 
+def make_console(file: IO[str], **options: Any) -> Console:
+    """A console that prints text as it is: no ``[markup]`` and no ``:emoji:`` codes.
+
+    What the CLI prints holds names from the server and paths from the user (an app named
+    ``Shop [staging]``, an endpoint ``GET /users/[id]``): read as markup they would lose their
+    brackets, or fail to render. Styles are given as ``Text`` objects instead.
+    """
+    return Console(file=file, markup=False, emoji=False, **options)
+
+
 def stdout_console() -> Console:
     # Looked up at call time: click's test runner swaps sys.stdout.
-    return Console(file=sys.stdout)
+    return make_console(sys.stdout)
 
 
 def stderr_console() -> Console:
     """Progress and notes go here; rich turns colour off for NO_COLOR and a non-terminal."""
-    return Console(file=sys.stderr)
+    return make_console(sys.stderr)

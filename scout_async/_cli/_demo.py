@@ -228,7 +228,7 @@ async def _run(settings: Settings, options: _Options, simulator: ScoutSimulator)
         f"  look      head -3 {first}",
     ]
     for line in lines:
-        out.print(line, highlight=False, soft_wrap=True)
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @click.command()

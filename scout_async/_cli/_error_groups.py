@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
+from rich.console import RenderableType
 from rich.text import Text
 
 from .._client import ScoutClient
 from .._models_api import ErrorGroup, ErrorOccurrence
 from ._context import Settings, pass_settings, run_with_client
 from ._options import clamp_option, format_option, lookback_refused, window, window_options
-from ._records import Column, listing_console, print_json, print_table, when
+from ._records import Column, facts_table, listing_console, print_json, print_table, when
 from ._times import TimeSpec
 
 __all__ = ["error", "errors"]
@@ -83,26 +83,26 @@ def errors(
 
 def _print_group(group: ErrorGroup, recent: list[ErrorOccurrence]) -> None:
     console = listing_console()
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold")
-    facts.add_column()
-    facts.add_row("error group", str(group.id))
-    facts.add_row("error", group.name or "-")
-    facts.add_row("message", group.message or "-")
-    facts.add_row("status", group.status or "-")
-    facts.add_row("count", "-" if group.errors_count is None else f"{group.errors_count:,}")
-    facts.add_row("last error", when(group.last_error_at))
-    facts.add_row("request", group.request_uri or "-")
-    facts.add_row("environment", group.app_environment or "-")
+    rows: list[tuple[str, RenderableType]] = [
+        ("error group", str(group.id)),
+        ("error", group.name or "-"),
+        ("message", group.message or "-"),
+        ("status", group.status or "-"),
+        ("count", "-" if group.errors_count is None else f"{group.errors_count:,}"),
+        ("last error", when(group.last_error_at)),
+        ("request", group.request_uri or "-"),
+        ("environment", group.app_environment or "-"),
+    ]
     latest = group.latest_error
     if latest is not None:
-        facts.add_row("location", latest.location or "-")
+        rows.append(("location", latest.location or "-"))
         lines = latest.trace[:_BACKTRACE]
         more = len(latest.trace) - len(lines)
         backtrace = Text("\n".join(lines) or "-", style="cyan")
         if more > 0:
             backtrace.append(f"\n… {more} more lines", style="dim")
-        facts.add_row("backtrace", backtrace)
+        rows.append(("backtrace", backtrace))
+    facts = facts_table(rows)
     console.print(facts)
     if recent:
         console.print(Text("most recent errors", style="bold"))

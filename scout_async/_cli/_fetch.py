@@ -21,7 +21,7 @@ from .._planner import Chunk, plan_range
 from .._resources.jobs import JOB_METRICS
 from .._resources.metrics import APP_METRICS
 from .._steps import format_step
-from ._context import Settings, pass_settings, stderr_console
+from ._context import Settings, make_console, pass_settings, stderr_console
 from ._output import FORMATS, PointWriter, SeriesInfo, default_format, make_writer, open_output
 from ._params import RESOLUTION, TIME
 from ._progress import ChunkCounter, make_progress
@@ -202,19 +202,21 @@ def fetch(
     settings.require_key()  # before creating the output file
     errors = stderr_console()
     with open_output(output) as out:
-        console = Console(file=out) if output is None or str(output) == "-" else _file_console(out)
+        console = make_console(out) if output is None or str(output) == "-" else _file_console(out)
         writer = make_writer(chosen, out, info, console)
         count = anyio.run(_stream_to, settings, info, chunks, writer, errors)
         writer.close()
     if output is not None and str(output) != "-":
         errors.print(
             f"wrote {count:,} points ({format_step(step)} step, {chosen}) to {output}",
+            markup=False,
             highlight=False,
             soft_wrap=True,
         )
     elif count == 0 and chosen != "table":
         errors.print(
             "note: no points in this window (Scout keeps about 30 days of metrics)",
+            markup=False,
             highlight=False,
             soft_wrap=True,
         )
@@ -222,4 +224,4 @@ def fetch(
 
 def _file_console(out: TextIO) -> Console:
     # A table in a file: no colour codes, and wide enough not to wrap timestamps.
-    return Console(file=out, color_system=None, width=100, force_terminal=False)
+    return make_console(out, color_system=None, width=100, force_terminal=False)

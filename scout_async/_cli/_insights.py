@@ -65,7 +65,7 @@ def _print_current(groups: dict[str, InsightGroup]) -> None:
         heading += (
             f"  [{format_instant(timeframe.start_time)} → {format_instant(timeframe.end_time)}]"
         )
-    listing_console().print(heading, highlight=False, soft_wrap=True)
+    listing_console().print(heading, markup=False, highlight=False, soft_wrap=True)
     items = [item for group in groups.values() for item in group.items]
     print_table(items, CURRENT_COLUMNS, empty="no current insights")
 

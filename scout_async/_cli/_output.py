@@ -241,7 +241,7 @@ def render_table(console: Console, stats: SeriesStats) -> None:
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
     summary.add_column()
-    summary.add_row("series", title)
+    summary.add_row("series", Text(title))
     summary.add_row("window", f"{format_time(info.start)} → {format_time(info.end)}")
     if stats.first is None or stats.last is None:
         summary.add_row("points", "0 (no data in this window)")

@@ -102,7 +102,7 @@ def endpoints(
 @pass_settings
 def jobs(settings: Settings, app_id: int, start: TimeSpec, end: TimeSpec, fmt: str) -> None:
     """List APP's background jobs: throughput, execution time, queue latency, share of time.
-    The id column is what `fetch --job` takes.
+    The id column is what `fetch --job` and `traces --job` take.
 
     \b
     scout-async jobs 101

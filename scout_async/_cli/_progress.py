@@ -45,10 +45,11 @@ def make_progress(console: Console, *, transient: bool) -> Progress:
     Colours follow ``console``: rich leaves them out under ``NO_COLOR``.
     """
     return Progress(
-        TextColumn("{task.description}"),
+        # Descriptions hold metric names and ids from the server and the user: never markup.
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[unit]}"),
+        TextColumn("{task.fields[unit]}", markup=False),
         TimeElapsedColumn(),
         console=console,
         transient=transient,

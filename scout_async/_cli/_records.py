@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
@@ -13,15 +13,17 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ._context import stderr_console
+from ._context import make_console, stderr_console
 from ._times import format_instant
 
 __all__ = [
     "Column",
+    "facts_table",
     "listing_console",
     "note",
     "number",
     "percent",
+    "plain",
     "print_json",
     "print_table",
     "to_json",
@@ -64,12 +66,28 @@ def print_json(value: Any) -> None:
 def listing_console() -> Console:
     """stdout; off a terminal, wide, so a table in a file keeps its rows on one line."""
     terminal = sys.stdout.isatty()
-    return Console(file=sys.stdout, width=None if terminal else _PIPE_WIDTH)
+    return make_console(sys.stdout, width=None if terminal else _PIPE_WIDTH)
 
 
 def note(text: str) -> None:
     """A remark on stderr (an empty listing, a clamped window)."""
-    stderr_console().print(f"note: {text}", highlight=False, soft_wrap=True)
+    stderr_console().print(f"note: {text}", markup=False, highlight=False, soft_wrap=True)
+
+
+def plain(value: RenderableType) -> RenderableType:
+    """``value`` to show as it is: a string (a name from the server, a path) becomes ``Text``, so
+    rich never reads its brackets as markup (``Shop [staging]``, ``GET /users/[id]``)."""
+    return Text(value) if isinstance(value, str) else value
+
+
+def facts_table(rows: Iterable[tuple[str, RenderableType]]) -> Table:
+    """Two columns, the labels in bold: the facts about one record (a trace, an error group)."""
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    for label, value in rows:
+        facts.add_row(Text(label), plain(value))
+    return facts
 
 
 @attrs.frozen
@@ -91,7 +109,7 @@ def print_table(items: Sequence[T], columns: Sequence[Column], *, empty: str) ->
     for column in columns:
         table.add_column(column.header, justify=column.justify, no_wrap=column.no_wrap)
     for item in items:
-        table.add_row(*(column.cell(item) for column in columns))
+        table.add_row(*(plain(column.cell(item)) for column in columns))
     listing_console().print(table)
 
 

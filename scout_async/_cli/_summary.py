@@ -47,11 +47,11 @@ def _table(result: BackfillResult, secret: str | None) -> Table:
     shown = result.series if len(result.series) <= MAX_ROWS else result.failed
     for series in shown:
         table.add_row(
-            f"app {series.app_id} {series.metric}",
+            Text(f"app {series.app_id} {series.metric}"),
             Text(series.status, style=_STATUS_STYLE.get(series.status, "")),
             f"{series.points:,}",
             f"{series.chunks:,}",
-            _error(series, secret),
+            Text(_error(series, secret)),
         )
     hidden = len(result.series) - len(shown)
     if hidden:
@@ -98,4 +98,4 @@ def print_backfill_summary(
     if result.stopped is not None:
         lines.append(f"  stopped     {scrub(result.stopped, secret)}")
     for line in lines:
-        console.print(line, highlight=False, soft_wrap=True)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)

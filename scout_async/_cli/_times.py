@@ -27,6 +27,8 @@ TIME_HELP = (
     "or a time relative to now: 30d, 12h, 90m, 2w, 1d12h, 45s, or 'now'."
 )
 DURATION_HELP = "a duration such as 30s, 5m, 12h, 30d, 2w or 1d12h"
+#: Beyond this a relative time or a duration cannot be counted (Python's ``timedelta.max``).
+_LONGEST = f"{timedelta.max.days:,} days"
 
 _UNITS = {
     "s": timedelta(seconds=1),
@@ -57,9 +59,12 @@ def _relative(text: str) -> timedelta | None:
         compact = compact[:-3]
     if not _RELATIVE.fullmatch(compact):
         return None
-    return sum(
-        (int(amount) * _UNITS[unit] for amount, unit in _PART.findall(compact)), timedelta(0)
-    )
+    try:
+        return sum(
+            (int(amount) * _UNITS[unit] for amount, unit in _PART.findall(compact)), timedelta(0)
+        )
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long: at most {_LONGEST}") from None
 
 
 def _absolute(text: str) -> datetime | None:
@@ -74,7 +79,10 @@ def _absolute(text: str) -> datetime | None:
         return None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in the year 0 in UTC
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def parse_time_spec(text: str) -> TimeSpec:
@@ -85,7 +93,8 @@ def parse_time_spec(text: str) -> TimeSpec:
     >>> parse_time_spec("2026-07-01T12:00:00+02:00").instant
     datetime.datetime(2026, 7, 1, 10, 0, tzinfo=datetime.timezone.utc)
 
-    Raises ``ValueError`` with the accepted forms for anything else.
+    Raises ``ValueError`` with the accepted forms for anything else, and for a relative time
+    too long to count.
     """
     cleaned = text.strip()
     if not cleaned:
@@ -102,11 +111,19 @@ def parse_time_spec(text: str) -> TimeSpec:
 
 
 def resolve_time(spec: TimeSpec, now: datetime) -> datetime:
-    """The UTC instant ``spec`` names, relative times counted back from ``now`` (aware)."""
+    """The UTC instant ``spec`` names, relative times counted back from ``now`` (aware).
+
+    Raises ``ValueError`` when a relative time reaches back before the year 1.
+    """
     if spec.instant is not None:
         return spec.instant
     assert spec.ago is not None
-    return now.astimezone(timezone.utc) - spec.ago
+    try:
+        return now.astimezone(timezone.utc) - spec.ago
+    except OverflowError:
+        raise ValueError(
+            f"{spec.text!r} reaches back before the year 1; give a later time"
+        ) from None
 
 
 def parse_duration(text: str, *, allow_zero: bool = False) -> timedelta:
@@ -116,7 +133,7 @@ def parse_duration(text: str, *, allow_zero: bool = False) -> timedelta:
     >>> parse_duration("1h30m")
     datetime.timedelta(seconds=5400)
 
-    Raises ``ValueError`` for anything else.
+    Raises ``ValueError`` for anything else, and for a duration too long to count.
     """
     length = _relative(text.strip())
     if length is None or text.strip().startswith("-") or text.strip().lower().endswith("ago"):
@@ -134,7 +151,8 @@ def format_instant(moment: datetime) -> str:
 def resolve_window(start: TimeSpec, end: TimeSpec, now: datetime) -> tuple[datetime, datetime]:
     """``--from``/``--to`` as UTC instants, both counted back from the one ``now``.
 
-    Raises ``ValueError`` naming both instants when the window is empty.
+    Raises ``ValueError`` naming both instants when the window is empty, or naming the time that
+    reaches back before the year 1.
     """
     start_at, end_at = resolve_time(start, now), resolve_time(end, now)
     if start_at >= end_at:

@@ -1,16 +1,19 @@
-"""``traces`` and ``trace``: an endpoint's sampled traces, and one trace as its span tree."""
+"""``traces`` and ``trace``: an endpoint's (or a job's) sampled traces, and one trace as its span
+tree."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
-from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from .._models_api import Span, Trace
+from .._client import ScoutClient
+from .._models_api import JobTrace, Span, Trace, TraceSummary
 from ._context import Settings, pass_settings, run_with_client
 from ._options import clamp_option, format_option, lookback_refused, window, window_options
-from ._records import Column, listing_console, number, print_json, print_table, when
+from ._records import Column, facts_table, listing_console, number, print_json, print_table, when
 from ._times import TimeSpec
 
 __all__ = ["trace", "traces"]
@@ -25,10 +28,40 @@ TRACE_COLUMNS = (
     Column("uri", lambda t: t.uri or "-"),
 )
 
+JOB_TRACE_COLUMNS = (
+    Column("id", lambda t: str(t.id), no_wrap=True),
+    Column("time", lambda t: when(t.time), no_wrap=True),
+    Column("duration ms", lambda t: number(t.duration), justify="right"),
+    Column("queue", lambda t: t.queue or "-"),
+    Column("job", lambda t: t.name or t.metric_name or "-"),
+)
+
+
+async def _list(
+    client: ScoutClient,
+    app_id: int,
+    endpoint_id: str | None,
+    job_id: str | None,
+    start: datetime,
+    end: datetime,
+    clamp: bool,
+) -> list[TraceSummary] | list[JobTrace]:
+    if job_id is not None:
+        return await client.jobs.traces(app_id, job_id, start=start, end=end, clamp=clamp)
+    assert endpoint_id is not None
+    return await client.traces.for_endpoint(app_id, endpoint_id, start=start, end=end, clamp=clamp)
+
 
 @click.command()
 @click.argument("app_id", metavar="APP", type=click.IntRange(min=1))
-@click.argument("endpoint_id", metavar="ENDPOINT_ID")
+@click.argument("endpoint_id", metavar="[ENDPOINT_ID]", required=False)
+@click.option(
+    "--job",
+    "job_id",
+    metavar="JOB_ID",
+    default=None,
+    help="The traces of one background job of APP instead of an endpoint's: its id from `jobs`.",
+)
 @window_options("1d", "traces sampled from then on (Scout keeps 7 days)")
 @clamp_option("7 days")
 @format_option("table", "json")
@@ -36,33 +69,43 @@ TRACE_COLUMNS = (
 def traces(
     settings: Settings,
     app_id: int,
-    endpoint_id: str,
+    endpoint_id: str | None,
+    job_id: str | None,
     start: TimeSpec,
     end: TimeSpec,
     clamp: bool,
     fmt: str,
 ) -> None:
-    """List the sampled traces of an endpoint of APP, newest first.
+    """List the sampled traces of an endpoint of APP, or of one of its background jobs with
+    --job, newest first.
 
-    ENDPOINT_ID is the id column of `endpoints`. Scout keeps traces for 7 days and sends at
-    most 100 per request; show one with `trace APP TRACE_ID`.
+    ENDPOINT_ID is the id column of `endpoints`; JOB_ID, with --job instead, the id column of
+    `jobs`. Scout keeps traces for 7 days and sends at most 100 per request; show one trace of
+    an endpoint with `trace APP TRACE_ID`.
 
     \b
     scout-async traces 101 YXBpL21ldHJpY3Mvc2hvdw==
     scout-async traces 101 YXBpL21ldHJpY3Mvc2hvdw== --from 7d --clamp --format json
+    scout-async traces 101 --job ZGVmYXVsdC9NYWlsZXJKb2I=
     """
+    if endpoint_id is not None and job_id is not None:
+        raise click.UsageError("ENDPOINT_ID and --job exclude each other: pass one of them")
+    if endpoint_id is None and job_id is None:
+        raise click.UsageError(
+            "Missing argument 'ENDPOINT_ID' (or --job JOB_ID for the traces of a job)"
+        )
     start_at, end_at = window(start, end)
     try:
         found = run_with_client(
             settings,
-            lambda client: client.traces.for_endpoint(
-                app_id, endpoint_id, start=start_at, end=end_at, clamp=clamp
-            ),
+            lambda client: _list(client, app_id, endpoint_id, job_id, start_at, end_at, clamp),
         )
     except ValueError as exc:
         raise lookback_refused(exc) from None
     if fmt == "json":
         print_json(found)
+    elif job_id is not None:
+        print_table(found, JOB_TRACE_COLUMNS, empty="no traces of this job in this window")
     else:
         print_table(found, TRACE_COLUMNS, empty="no traces of this endpoint in this window")
 
@@ -90,17 +133,18 @@ def _grow(node: Tree, span: Span, seen: set[int]) -> None:
 
 def _print_trace(found: Trace) -> None:
     console = listing_console()
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold")
-    facts.add_column()
-    facts.add_row("trace", str(found.id))
-    facts.add_row("time", when(found.time))
-    facts.add_row("endpoint", found.metric_name or "-")
-    facts.add_row("uri", found.uri or "-")
-    facts.add_row("duration", f"{number(found.total_call_time)} ms")
-    facts.add_row("memory", f"{number(found.mem_delta)} MB")
-    facts.add_row("host", found.hostname or "-")
-    facts.add_row("git sha", found.git_sha or "-")
+    facts = facts_table(
+        [
+            ("trace", str(found.id)),
+            ("time", when(found.time)),
+            ("endpoint", found.metric_name or "-"),
+            ("uri", found.uri or "-"),
+            ("duration", f"{number(found.total_call_time)} ms"),
+            ("memory", f"{number(found.mem_delta)} MB"),
+            ("host", found.hostname or "-"),
+            ("git sha", found.git_sha or "-"),
+        ]
+    )
     console.print(facts)
     tree = Tree(Text(f"{len(found.spans)} spans", style="dim"), guide_style="dim")
     seen = {id(span) for span in found.root_spans}

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
+from rich.console import RenderableType
 
 from .._models_api import Usage
 from ._context import Settings, pass_settings, run_with_client
 from ._options import format_option
-from ._records import listing_console, print_json, when
+from ._records import facts_table, listing_console, print_json, when
 
 __all__ = ["usage"]
 
@@ -27,24 +27,22 @@ def _gigabytes(count: int | None) -> int | None:
 
 
 def _print_usage(found: Usage) -> None:
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold")
-    facts.add_column()
+    rows: list[tuple[str, RenderableType]] = []
     period = found.billing_period
     if period is not None:
-        facts.add_row("billing period", f"{when(period.start)} → {when(period.end)}")
-    facts.add_row("pricing", found.pricing_style or "-")
+        rows.append(("billing period", f"{when(period.start)} → {when(period.end)}"))
+    rows.append(("pricing", found.pricing_style or "-"))
     if found.apm is not None:
-        facts.add_row("APM transactions", _of(found.apm.total_transactions, found.apm.limit))
+        rows.append(("APM transactions", _of(found.apm.total_transactions, found.apm.limit)))
     if found.nodes is not None:
         count = found.nodes.active_count
-        facts.add_row("active nodes", "-" if count is None else f"{count:,}")
+        rows.append(("active nodes", "-" if count is None else f"{count:,}"))
     if found.errors is not None:
-        facts.add_row("errors", _of(found.errors.count, found.errors.limit))
+        rows.append(("errors", _of(found.errors.count, found.errors.limit)))
     if found.logs is not None:
         used, limit = _gigabytes(found.logs.bytes_used), _gigabytes(found.logs.limit_bytes)
-        facts.add_row("logs", _of(used, limit, " GB"))
-    listing_console().print(facts)
+        rows.append(("logs", _of(used, limit, " GB")))
+    listing_console().print(facts_table(rows))
 
 
 @click.command()
