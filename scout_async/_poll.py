@@ -115,6 +115,19 @@ class _Failed:
     error: BaseException
 
 
+MAX_POLL_INTERVAL = timedelta(days=365)
+MAX_LATENESS = timedelta(days=30)
+
+
+def _unwrap(exc: Exception) -> Exception:
+    """The one error inside a task group's exception group, so users catch ``ScoutError``."""
+    while True:
+        inner = getattr(exc, "exceptions", None)
+        if not inner or len(inner) != 1 or not isinstance(inner[0], Exception):
+            return exc
+        exc = inner[0]
+
+
 def poll(
     client: ScoutClient,
     *,
@@ -134,8 +147,15 @@ def poll(
     step = parse_step(resolution)
     if not isinstance(interval, timedelta) or interval <= timedelta(0):
         raise ValueError(f"interval must be a positive timedelta, got {interval!r}")
+    if interval > MAX_POLL_INTERVAL:
+        raise ValueError(f"interval must be at most {MAX_POLL_INTERVAL.days} days, got {interval}")
     if not isinstance(lateness, timedelta) or lateness < timedelta(0):
         raise ValueError(f"lateness must be a timedelta >= 0, got {lateness!r}")
+    if lateness > MAX_LATENESS:
+        raise ValueError(
+            f"lateness must be at most {MAX_LATENESS.days} days (Scout keeps about 30), "
+            f"got {lateness}"
+        )
     start = None if since is None else require_aware(since, "since")
     if timeout is None:
         timeout = interval.total_seconds()
@@ -222,7 +242,7 @@ class _Poller:
                 await self._run(send)
             except Exception as exc:  # listing failed, a bad clock, a bug: the consumer hears
                 with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
-                    await send.send(_Failed(exc))
+                    await send.send(_Failed(_unwrap(exc)))
 
     async def _run(self, send: anyio.abc.ObjectSendStream[PollUpdate | _Failed]) -> None:
         resolved = await self._selection.resolve_each(self._client)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ import anyio.lowlevel
 import pytest
 import trio
 
+import scout_async
 from scout_async import (
     APITimeoutError,
     AuthenticationError,
@@ -25,6 +27,9 @@ from scout_async._steps import floor_to_grid
 
 from .backfill_worker import T0, FakeScout, Fault, expected
 from .conftest import VirtualClock
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import ExceptionGroup
 
 M = timedelta(minutes=1)
 INTERVAL = timedelta(minutes=5)
@@ -381,3 +386,29 @@ async def test_the_default_clock_is_the_wall_clock() -> None:
     await clock.sleep(0)
     assert before.tzinfo is not None
     assert clock.now() >= before
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"interval": timedelta(days=9999)}, "at most 365 days"),
+        ({"lateness": timedelta(days=31)}, "at most 30 days"),
+    ],
+)
+def test_absurd_intervals_and_lateness_are_refused_before_any_request(
+    kwargs: dict[str, timedelta], match: str
+) -> None:
+    client = scout_async.ScoutClient(api_key="k", base_url="http://127.0.0.1:9/api/v0")
+    with pytest.raises(ValueError, match=match):
+        client.poll(apps=[1], metrics=["apdex"], **kwargs)  # type: ignore[arg-type]
+    assert client.stats.requests == 0
+
+
+def test_a_single_error_in_a_task_group_reaches_the_consumer_unwrapped() -> None:
+    from scout_async._poll import _unwrap
+
+    inner = scout_async.ServerError("boom", status_code=500)
+    group = ExceptionGroup("tg", [ExceptionGroup("inner", [inner])])
+    assert _unwrap(group) is inner
+    two = ExceptionGroup("tg", [inner, ValueError("x")])
+    assert _unwrap(two) is two
