@@ -947,7 +947,7 @@ async def test_async_server_with_latency_runs_requests_concurrently() -> None:
 
 
 def test_works_under_trio() -> None:
-    trio = pytest.importorskip("trio")
+    import trio  # a test dependency: never skipped
 
     async def main() -> None:
         sim = ScoutSimulator(now=NOW, latency=0.01)
