@@ -23,7 +23,7 @@ All arithmetic is on UTC fixed durations, so DST never matters.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -36,6 +36,7 @@ from ._steps import (
     parse_step,
     step_for_window,
 )
+from ._time import sent_window
 
 __all__ = ["PLANNER_VERSION", "Chunk", "plan_range", "target_step"]
 
@@ -66,33 +67,10 @@ class Chunk:
         return self.owned_start <= t < self.owned_end
 
 
-def _as_utc(value: object, name: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a datetime, got {type(value).__name__} {value!r}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(
-            f"{name} {value.isoformat()} is naive (no timezone); "
-            "pass an aware datetime, e.g. datetime(..., tzinfo=timezone.utc)"
-        )
-    return value.astimezone(timezone.utc)
-
-
 def _validate(start: object, end: object) -> tuple[datetime, datetime]:
-    start_utc, end_utc = _as_utc(start, "start"), _as_utc(end, "end")
-    if start_utc >= end_utc:
-        raise ValueError(
-            f"start ({start_utc.isoformat()}) must be before end ({end_utc.isoformat()}); "
-            "pass a non-empty range with start < end"
-        )
     # Scout takes times in whole seconds, so the window is planned as it will be sent: a
     # fraction of a second past a grid point must not own a bucket no request can return.
-    start_utc, end_utc = start_utc.replace(microsecond=0), end_utc.replace(microsecond=0)
-    if start_utc >= end_utc:
-        raise ValueError(
-            f"start and end fall in the same second ({start_utc.isoformat()}); Scout takes times "
-            "in whole seconds: pass a window of at least one second"
-        )
-    return start_utc, end_utc
+    return sent_window(start, end)
 
 
 def _target_step_utc(

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from ._constants import TIME_FORMAT
 
-__all__ = ["format_time", "parse_time", "require_aware"]
+__all__ = ["format_time", "parse_time", "require_aware", "sent_window"]
 
 
 def require_aware(value: object, name: str) -> datetime:
@@ -41,3 +41,26 @@ def parse_time(text: str) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)
+
+
+def sent_window(start: object, end: object) -> tuple[datetime, datetime]:
+    """``(start, end)`` in UTC and whole seconds, as they are sent; ``TypeError``/``ValueError``
+    unless aware and ``start < end`` in whole seconds.
+
+    Times go out in whole seconds, so a window within one second would reach Scout as
+    ``from == to`` (a 422), and a window cut from unrounded times could end in such a piece.
+    """
+    start_utc, end_utc = require_aware(start, "start"), require_aware(end, "end")
+    if start_utc >= end_utc:
+        raise ValueError(
+            f"start ({start_utc.isoformat()}) must be before end ({end_utc.isoformat()}); "
+            "pass a non-empty window with start < end"
+        )
+    start_sent, end_sent = start_utc.replace(microsecond=0), end_utc.replace(microsecond=0)
+    if start_sent >= end_sent:
+        raise ValueError(
+            f"start ({start_utc.isoformat()}) and end ({end_utc.isoformat()}) fall in the same "
+            "second: Scout takes whole seconds, so the window would be empty; pass a window "
+            "that spans at least one whole second"
+        )
+    return start_sent, end_sent

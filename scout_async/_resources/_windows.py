@@ -17,7 +17,8 @@ from typing import TypeVar
 
 from .._constants import ERROR_LOOKBACK, LOOKBACK_MARGIN, TRACE_LOOKBACK
 from .._steps import MAX_WINDOW
-from .._time import format_time, require_aware
+from .._time import format_time
+from .._time import sent_window as checked_window
 from .._transport import Transport
 from ._shape import field, parse_list
 
@@ -45,29 +46,6 @@ def _now() -> datetime:
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def checked_window(start: object, end: object) -> tuple[datetime, datetime]:
-    """``(start, end)`` in UTC and whole seconds, as they are sent; ``TypeError``/``ValueError``
-    unless aware and ``start < end`` in whole seconds.
-
-    Times go out in whole seconds, so a window within one second would reach Scout as
-    ``from == to`` (a 422), and a window cut from unrounded times could end in such a piece.
-    """
-    start_utc, end_utc = require_aware(start, "start"), require_aware(end, "end")
-    if start_utc >= end_utc:
-        raise ValueError(
-            f"start ({_iso(start_utc)}) must be before end ({_iso(end_utc)}); "
-            "pass a non-empty window with start < end"
-        )
-    start_sent, end_sent = start_utc.replace(microsecond=0), end_utc.replace(microsecond=0)
-    if start_sent >= end_sent:
-        raise ValueError(
-            f"start ({start_utc.isoformat()}) and end ({end_utc.isoformat()}) fall in the same "
-            "second: Scout takes whole seconds, so the window would be empty; pass a window "
-            "that spans at least one whole second"
-        )
-    return start_sent, end_sent
 
 
 def short_window(start: object, end: object, what: str) -> tuple[datetime, datetime]:
