@@ -38,12 +38,6 @@ EXPECTED = [WINDOW_START + i * STEP for i in range(576)]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SCOUT_API_KEY", "SCOUT_API_URL", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[SimulatorServer]:
     """One simulator for the tests that add no faults."""

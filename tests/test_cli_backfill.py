@@ -61,12 +61,6 @@ STATE_FILES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SCOUT_API_KEY", "SCOUT_API_URL", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[SimulatorServer]:
     with SimulatorServer(ScoutSimulator(api_key=KEY, now=NOW)) as running:

@@ -107,9 +107,7 @@ class BracketingSimulator(ScoutSimulator):
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SCOUT_API_KEY", "SCOUT_API_URL", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE"):
-        monkeypatch.delenv(name, raising=False)
+def _fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_windows, "_now", lambda: NOW)
 
 
