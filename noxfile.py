@@ -13,7 +13,7 @@ PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """The whole test suite (the README's test command runs the same)."""
-    session.install("-e", ".[test,parquet]")
+    session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
 
 
@@ -28,7 +28,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package, the tests, the examples and this file."""
-    session.install("-e", ".[test,parquet]")
+    session.install("-e", ".[test]")
     session.run("mypy", "--strict")
 
 

@@ -3,13 +3,23 @@
 >>> import scout_async
 >>> async with scout_async.ScoutClient() as client:       # key from SCOUT_API_KEY
 ...     series = await client.metrics.get(101, "response_time", start=t0, end=t1, resolution="1m")
+
+The public surface comes in tiers: this module holds the client, its errors, the series types
+and the results of bulk work; the API's models are in ``scout_async.types``, the backfill sinks in
+``scout_async.sinks``, the simulator in ``scout_async.testing``.
 """
 
+from ._bulk.poll import PollUpdate
+from ._bulk.report import BackfillResult, Progress, SeriesResult
 from ._client import ScoutClient
+from ._clock import Clock, SystemClock
+from ._core import ClientStats
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    ArgumentError,
+    ArgumentTypeError,
     AuthenticationError,
     CheckpointMismatchError,
     ConfigurationError,
@@ -21,76 +31,32 @@ from ._exceptions import (
     ServerError,
     StepMismatchError,
 )
-from ._models import App, Point, Series
-from ._models_api import (
-    AnomalyDeploy,
-    AnomalyEvent,
-    AnomalySmartMonitor,
-    ApmUsage,
-    BillingPeriod,
-    Endpoint,
-    ErrorGroup,
-    ErrorOccurrence,
-    ErrorUsage,
-    Insight,
-    InsightGroup,
-    InsightsOverview,
-    InsightTimeframe,
-    Job,
-    JobTrace,
-    LogUsage,
-    NodeUsage,
-    Span,
-    Trace,
-    TraceSummary,
-    Usage,
-)
-from ._planner import Chunk, plan_range
-from ._poll import PollUpdate
-from ._report import BackfillResult, Progress, SeriesResult
 from ._resources.insights import INSIGHT_TYPES
-from ._resources.jobs import JOB_METRICS
-from ._resources.metrics import APP_METRICS
-from ._sinks import CsvSink, JsonlSink, ParquetSink, Sink, SqliteSink, open_sink
-from ._steps import STEPS
-from ._transport import TransportStats
+from ._resources.metrics import APP_METRICS, JOB_METRICS
+from ._series.planner import Chunk, plan_range
+from ._series.steps import STEPS
 from ._version import __version__
+from .types import App, Point, Series
 
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
     "APP_METRICS",
-    "AnomalyDeploy",
-    "AnomalyEvent",
-    "AnomalySmartMonitor",
-    "ApmUsage",
     "App",
+    "ArgumentError",
+    "ArgumentTypeError",
     "AuthenticationError",
     "BackfillResult",
-    "BillingPeriod",
     "CheckpointMismatchError",
     "Chunk",
+    "ClientStats",
+    "Clock",
     "ConfigurationError",
-    "CsvSink",
-    "Endpoint",
-    "ErrorGroup",
-    "ErrorOccurrence",
-    "ErrorUsage",
     "INSIGHT_TYPES",
-    "Insight",
-    "InsightGroup",
-    "InsightTimeframe",
-    "InsightsOverview",
     "InvalidRequestError",
     "JOB_METRICS",
-    "Job",
-    "JobTrace",
-    "JsonlSink",
-    "LogUsage",
-    "NodeUsage",
     "NotFoundError",
-    "ParquetSink",
     "Point",
     "PollUpdate",
     "Progress",
@@ -102,15 +68,8 @@ __all__ = [
     "Series",
     "SeriesResult",
     "ServerError",
-    "Sink",
-    "Span",
-    "SqliteSink",
     "StepMismatchError",
-    "Trace",
-    "TraceSummary",
-    "TransportStats",
-    "Usage",
+    "SystemClock",
     "__version__",
-    "open_sink",
     "plan_range",
 ]

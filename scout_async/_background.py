@@ -55,6 +55,10 @@ class BackgroundJobs:
             task.add_done_callback(self._asyncio_tasks.discard)
         return scope
 
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
     async def aclose(self) -> None:
         """Cancel every job still running and wait until each has ended."""
         pending = list(self._running.items())

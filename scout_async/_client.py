@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime, timedelta
 from types import TracebackType
 
-import anyio
 import httpx
 
-from . import _backfill, _poll
-from ._background import BackgroundJobs
+from ._bulk import backfill as _backfill
+from ._bulk import poll as _poll
+from ._bulk.report import BackfillResult, Progress
+from ._bulk.selection import AppsArg, MetricsArg
+from ._clock import Clock, check_clock
+from ._config import ClientConfig
 from ._constants import (
-    API_KEY_ENV,
-    BASE_URL_ENV,
-    DEFAULT_BASE_URL,
     DEFAULT_LATENESS,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
@@ -23,10 +23,7 @@ from ._constants import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
 )
-from ._exceptions import ConfigurationError
-from ._models_api import Usage
-from ._redact import Secret, check_key
-from ._report import BackfillResult, Progress
+from ._core import ClientStats, Core
 from ._resources.anomalies import Anomalies
 from ._resources.apps import Apps
 from ._resources.endpoints import Endpoints
@@ -36,9 +33,7 @@ from ._resources.jobs import Jobs
 from ._resources.metrics import Metrics
 from ._resources.traces import Traces
 from ._resources.usage import UsageResource
-from ._selection import AppsArg, MetricsArg
-from ._sinks import Sink
-from ._transport import Transport, TransportStats
+from .sinks import Sink
 
 __all__ = ["ScoutClient"]
 
@@ -65,103 +60,54 @@ class ScoutClient:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         http_client: httpx.AsyncClient | None = None,
         rate_limit: float | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-        if not key:
-            raise ConfigurationError(
-                f"no API key: pass ScoutClient(api_key=...) or set the {API_KEY_ENV} environment "
-                "variable (Scout: organization settings -> API tokens)"
-            )
-        if not isinstance(key, str):
-            raise ConfigurationError(f"api_key must be a string, got {type(key).__name__}")
-        problem = check_key(key)
-        if problem is not None:
-            raise ConfigurationError(problem)
-        url = base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")) or "?" in url:
-            # Never echo a query: it may be someone's ``?key=``.
-            shown = (
-                url.split("?", 1)[0] + ("?..." if "?" in url else "")
-                if isinstance(url, str)
-                else url
-            )
-            raise ConfigurationError(
-                f"base_url must be an http(s) URL without a query, such as {DEFAULT_BASE_URL!r}; "
-                f"got {shown!r}"
-            )
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}")
-        if (
-            isinstance(max_concurrency, bool)
-            or not isinstance(max_concurrency, int)
-            or max_concurrency < 1
-        ):
-            raise ConfigurationError(
-                f"max_concurrency must be an int >= 1, got {max_concurrency!r}"
-            )
-        if rate_limit is not None and not (isinstance(rate_limit, (int, float)) and rate_limit > 0):
-            raise ConfigurationError(
-                f"rate_limit must be requests per second > 0, or None; got {rate_limit!r}"
-            )
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float, httpx.Timeout)):
-            raise ConfigurationError(
-                f"timeout must be seconds or an httpx.Timeout, got {timeout!r}"
-            )
-        if not isinstance(timeout, httpx.Timeout):
-            if timeout <= 0:
-                raise ConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}")
-            timeout = httpx.Timeout(float(timeout))
-        if auth not in ("header", "query", "body"):
-            raise ConfigurationError(f"auth must be 'header', 'query' or 'body'; got {auth!r}")
-        secret = Secret(key)
-        self._max_concurrency = max_concurrency
-        self._transport = Transport(
-            api_key=secret,
-            base_url=url,
+        config = ClientConfig.from_arguments(
+            api_key,
+            base_url=base_url,
             auth=auth,
             timeout=timeout,
             max_retries=max_retries,
             max_concurrency=max_concurrency,
-            http_client=http_client,
             rate_limit=rate_limit,
         )
-        self._jobs = BackgroundJobs()
-        self.apps = Apps(self._transport)
-        self.metrics = Metrics(self._transport, self)
-        self.endpoints = Endpoints(self._transport, self)
-        self.jobs = Jobs(self._transport, self)
-        self.traces = Traces(self._transport)
-        self.errors = ErrorGroups(self._transport)
-        self.anomalies = Anomalies(self._transport)
-        self.insights = Insights(self._transport)
-        self._usage = UsageResource(self._transport)
+        self._core = Core(
+            config, http_client=http_client, clock=None if clock is None else check_clock(clock)
+        )
+        self.apps = Apps(self._core)
+        self.metrics = Metrics(self._core)
+        self.endpoints = Endpoints(self._core)
+        self.jobs = Jobs(self._core)
+        self.traces = Traces(self._core)
+        self.errors = ErrorGroups(self._core)
+        self.anomalies = Anomalies(self._core)
+        self.insights = Insights(self._core)
+        self.usage = UsageResource(self._core)
 
     def __repr__(self) -> str:
+        config = self._core.config
         return (
-            f"ScoutClient(base_url={self._transport.base_url!r}, auth={self._transport.auth!r}, "
-            f"max_concurrency={self._max_concurrency})"
+            f"ScoutClient(base_url={config.base_url!r}, auth={config.auth!r}, "
+            f"max_concurrency={config.max_concurrency})"
         )
 
     @property
     def base_url(self) -> str:
-        return self._transport.base_url
+        return self._core.config.base_url
 
     @property
     def max_concurrency(self) -> int:
-        return self._max_concurrency
+        return self._core.config.max_concurrency
 
     @property
-    def stats(self) -> TransportStats:
+    def clock(self) -> Clock:
+        """Where this client takes the time from (``ScoutClient(clock=...)``)."""
+        return self._core.clock
+
+    @property
+    def stats(self) -> ClientStats:
         """Counters of this client's traffic: requests, retries, 429s, peak in flight."""
-        return self._transport.stats
-
-    async def usage(self) -> Usage:
-        """The organization's usage in the current billing period.
-
-        >>> usage = await client.usage()
-        >>> usage.billing_period.start, usage.apm.total_transactions
-        """
-        return await self._usage.get()
+        return self._core.stats
 
     async def __aenter__(self) -> ScoutClient:
         return self
@@ -177,19 +123,7 @@ class ScoutClient:
     async def aclose(self) -> None:
         """End unfinished streams and close the connection pool (not an ``http_client`` you
         passed in: that one is yours). Idempotent."""
-        try:
-            await self._jobs.aclose()
-        finally:
-            await self._transport.aclose()
-
-    def _require_open(self) -> None:
-        if self._transport.closed:
-            raise RuntimeError("this ScoutClient is closed; open a new one")
-
-    def _spawn(self, job: Callable[[], Awaitable[None]]) -> anyio.CancelScope:
-        """Run ``job`` in the background of this client; cancel it with the scope returned."""
-        self._require_open()
-        return self._jobs.spawn(job)
+        await self._core.aclose()
 
     async def backfill(
         self,
@@ -226,7 +160,7 @@ class ScoutClient:
         Raises ``CheckpointMismatchError`` if ``checkpoint`` belongs to another plan or output.
         """
         return await _backfill.backfill(
-            self,
+            self._core,
             apps=apps,
             metrics=metrics,
             start=start,
@@ -249,25 +183,25 @@ class ScoutClient:
         since: datetime | None = None,
         lateness: timedelta = DEFAULT_LATENESS,
         timeout: float | None = None,
-        clock: _poll.Clock | None = None,
     ) -> AsyncGenerator[_poll.PollUpdate, None]:
         """Every ``interval``, the newly completed buckets of each (app, metric) series.
 
         A bucket is complete once it ended ``lateness`` ago; each is yielded exactly once across
         polls, later revisions by Scout are not. The first poll starts at ``since`` (default: one
         interval back). Series are fetched independently: one that fails or takes longer than
-        ``timeout`` seconds (default: the interval; real seconds, whatever ``clock`` says) yields a
+        ``timeout`` seconds (default: the interval; real seconds, whatever the client's clock
+        says) yields a
         ``PollUpdate`` with ``error`` and retries from its own watermark next time (an app whose
         metrics cannot be listed yields one with metric ``"*"`` and is listed again); the others
-        are not held up. ``clock`` (``now()``, async ``sleep(seconds)``) replaces the wall clock,
-        e.g. in tests. Arguments are checked now; close the generator (``aclosing``) to stop.
+        are not held up. Time comes from the client's clock (``ScoutClient(clock=...)``).
+        Arguments are checked now; close the generator (``aclosing``) to stop.
 
         >>> async with aclosing(client.poll(apps=[101, 102], metrics=["throughput"])) as updates:
         ...     async for update in updates:
         ...         print(update.app_id, update.metric, update.error or len(update.points))
         """
         return _poll.poll(
-            self,
+            self._core,
             apps=apps,
             metrics=metrics,
             interval=interval,
@@ -275,5 +209,4 @@ class ScoutClient:
             since=since,
             lateness=lateness,
             timeout=timeout,
-            clock=clock,
         )

@@ -10,6 +10,8 @@
     ├── APIConnectionError        the request never got an answer
     │   └── APITimeoutError       ... because it timed out
     ├── ConfigurationError        bad client settings (also a ValueError), before any request
+    ├── ArgumentError             a bad argument to a call (also a ValueError), before any request
+    │   └── ArgumentTypeError     ... of the wrong type (also a TypeError)
     ├── ResponseFormatError       non-JSON, missing envelope, unexpected shape
     ├── StepMismatchError         a series came back at another step than the plan asked for
     └── CheckpointMismatchError   a backfill checkpoint (or its output) is not the plan's own
@@ -22,10 +24,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ._time import display_time
+
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "ArgumentError",
+    "ArgumentTypeError",
     "AuthenticationError",
     "CheckpointMismatchError",
     "ConfigurationError",
@@ -58,9 +64,7 @@ class ScoutError(Exception):
         where = f"{self.method} {self.path}: " if self.method and self.path else ""
         resume = ""
         if self.resume_from is not None:
-            resume = (
-                f" (series complete before {self.resume_from:%Y-%m-%dT%H:%M:%SZ}; resume there)"
-            )
+            resume = f" (series complete before {display_time(self.resume_from)}; resume there)"
         return f"{where}{self.message}{resume}"
 
     def __repr__(self) -> str:
@@ -141,6 +145,17 @@ class StepMismatchError(ScoutError):
 class ConfigurationError(ScoutError, ValueError):
     """The client was set up wrong (no API key, a bad base URL, auth mode or limit); raised at
     construction, before any request."""
+
+
+class ArgumentError(ScoutError, ValueError):
+    """A call got an argument it cannot send (an unknown metric, a naive datetime, an empty
+    window, a window past a lookback limit, ...); raised before any request. Also a
+    ``ValueError``, so ``except ValueError`` keeps working."""
+
+
+class ArgumentTypeError(ArgumentError, TypeError):
+    """A call got an argument of the wrong type (a ``str`` app id, a date for a datetime);
+    raised before any request. Also a ``TypeError``."""
 
 
 class CheckpointMismatchError(ScoutError):

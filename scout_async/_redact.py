@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import TypeVar
 from urllib.parse import quote, quote_plus
 
-__all__ = ["REDACTED", "Secret", "check_key", "redacting_logs", "scrub_text"]
+__all__ = ["REDACTED", "Secret", "check_api_key", "redacting_logs", "scrub_text"]
 
 REDACTED = "***"
 
@@ -26,7 +26,7 @@ E = TypeVar("E", bound=BaseException)
 _QUERY_KEY = re.compile(r"([?&]key=)[^&#\s'\"]*")
 
 
-def check_key(value: str) -> str | None:
+def check_api_key(value: str) -> str | None:
     """Why ``value`` cannot be an API key (``None`` if it can), without showing it."""
     if not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
         return (

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +10,10 @@ import anyio.lowlevel
 import pytest
 
 import scout_async
-from scout_async import _transport
 
 BASE_URL = "https://scout.test/api/v0"
 SECRET = "sk-live-S3CR3T-0123456789"
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "scout-api" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def envelope(results: Any, code: int = 200, message: str = "OK") -> dict[str, Any]:
@@ -35,32 +35,42 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class VirtualClock:
-    """Stands in for the transport's clock: sleeps advance time at once and are recorded."""
+    """A ``scout_async.Clock`` on virtual time: sleeps advance it at once and are recorded.
 
-    def __init__(self) -> None:
-        self.now = 1000.0
+    ``time`` is the monotonic reading in seconds; ``wall`` is what ``now()`` reports at
+    ``time == START`` (the wall clock moves with every sleep).
+    """
+
+    START = 1000.0
+
+    def __init__(self, wall: datetime = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)) -> None:
+        self.now_s = self.START
+        self.wall = wall
         self.sleeps: list[float] = []
 
     def time(self) -> float:
-        return self.now
+        return self.now_s
+
+    def monotonic(self) -> float:
+        return self.now_s
+
+    def now(self) -> datetime:
+        return self.wall + timedelta(seconds=self.now_s - self.START)
 
     async def sleep(self, seconds: float) -> None:
         # Let the other tasks run first, at the time the sleep began; then wake at its end.
         self.sleeps.append(seconds)
-        wake = self.now + max(0.0, seconds)
+        wake = self.now_s + max(0.0, seconds)
         await anyio.lowlevel.checkpoint()
-        self.now = max(self.now, wake)
+        self.now_s = max(self.now_s, wake)
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> VirtualClock:
-    fake = VirtualClock()
-    monkeypatch.setattr(_transport, "_now", fake.time)
-    monkeypatch.setattr(_transport, "_sleep", fake.sleep)
-    return fake
+def clock() -> VirtualClock:
+    return VirtualClock()
 
 
 @pytest.fixture
 async def client(clock: VirtualClock) -> AsyncIterator[scout_async.ScoutClient]:
-    async with scout_async.ScoutClient(api_key=SECRET, base_url=BASE_URL) as c:
+    async with scout_async.ScoutClient(api_key=SECRET, base_url=BASE_URL, clock=clock) as c:
         yield c

@@ -11,10 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import anyio
 import httpx
 
-from scout_async._steps import floor_to_grid, step_for_window
+from scout_async._series.steps import floor_to_grid, step_for_window
 from scout_async._time import parse_time
-
-from .conftest import envelope
+from tests.conftest import envelope
 
 
 def value_at(moment: datetime, step: timedelta) -> float:

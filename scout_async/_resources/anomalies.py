@@ -5,12 +5,11 @@ from __future__ import annotations
 import builtins
 from datetime import datetime
 
-from .._models_api import AnomalyEvent
-from .._transport import Transport
-from ._params import check_flag, check_optional_name, check_text
-from ._shape import field, parse
-from ._validate import check_id
-from ._windows import ERROR_LOOKBACK, list_in_windows, lookback_window
+from .._core import Core
+from ..types._models import AnomalyEvent
+from .checks import check_flag, check_id, check_optional_name, check_text
+from .shape import field, parse
+from .windows import ERROR_LOOKBACK, list_in_windows, lookback_window
 
 __all__ = ["ANOMALY_STATES", "Anomalies"]
 
@@ -18,8 +17,8 @@ ANOMALY_STATES = ("open", "closed", "all")
 
 
 class Anomalies:
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    def __init__(self, core: Core) -> None:
+        self._core = core
 
     async def list(
         self,
@@ -55,12 +54,13 @@ class Anomalies:
         start_utc, end_utc = lookback_window(
             start,
             end,
+            now=self._core.clock.now(),
             lookback=ERROR_LOOKBACK,
             what="anomaly events",
             clamp=check_flag(clamp, "clamp"),
         )
         return await list_in_windows(
-            self._transport,
+            self._core,
             f"/apps/{app_id}/anomaly_events",
             "anomaly_events",
             AnomalyEvent,
@@ -78,5 +78,5 @@ class Anomalies:
         >>> event.smart_monitor.name, event.deploy and event.deploy.sha
         """
         path = f"/apps/{check_id(app_id)}/anomaly_events/{check_id(event_id, 'event_id')}"
-        results = await self._transport.get(path)
+        results = await self._core.get(path)
         return parse(field(results, "anomaly_event", dict, path), AnomalyEvent, path)

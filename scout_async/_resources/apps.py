@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from .._models import App
-from .._transport import Transport
-from ._shape import field, parse, parse_list
-from ._validate import check_id
+from .._core import Core
+from ..types._models import App
+from .checks import check_id
+from .shape import field, parse, parse_list
 
 __all__ = ["Apps"]
 
 
 class Apps:
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    def __init__(self, core: Core) -> None:
+        self._core = core
 
     async def list(self) -> list[App]:
         """Every app the key can see.
@@ -20,7 +20,7 @@ class Apps:
         >>> [app.name for app in await client.apps.list()]
         """
         path = "/apps"
-        results = await self._transport.get(path)
+        results = await self._core.get(path)
         return parse_list(field(results, "apps", list, path), App, path)
 
     async def get(self, app_id: int) -> App:
@@ -29,5 +29,5 @@ class Apps:
         >>> app = await client.apps.get(101)
         """
         path = f"/apps/{check_id(app_id)}"
-        results = await self._transport.get(path)
+        results = await self._core.get(path)
         return parse(field(results, "app", dict, path), App, path)

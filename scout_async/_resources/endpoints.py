@@ -1,31 +1,23 @@
-"""``client.endpoints``: an app's endpoints (listed, or paged through) and their metric series."""
+"""``client.endpoints``: an app's endpoints, listed or paged through (their series are in
+``client.metrics`` with ``endpoint_id=``, their traces in ``client.traces``)."""
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncGenerator
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
+from .._core import Core
 from .._exceptions import ResponseFormatError
-from .._models import Point, Series
-from .._models_api import Endpoint
 from .._time import format_time
-from .._transport import Transport
-from ._params import check_count, check_key, check_optional_name
-from ._scoped_metrics import ScopedMetrics
-from ._shape import field, parse_list
-from ._validate import check_id, path_segment
-from ._windows import short_window
-from .metrics import APP_METRICS
+from ..types._models import Endpoint
+from .checks import check_count, check_id, check_optional_name
+from .shape import field, parse_list
+from .windows import short_window
 
-if TYPE_CHECKING:
-    from .._client import ScoutClient
+__all__ = ["ENDPOINT_SORT_KEYS", "Endpoints"]
 
-__all__ = ["ENDPOINT_METRICS", "ENDPOINT_SORT_KEYS", "Endpoints"]
-
-#: The spec gives endpoint metrics the same names as app metrics.
-ENDPOINT_METRICS = APP_METRICS
 #: ``sort_by`` of ``endpoints.iter``: Scout sorts descending by the field.
 ENDPOINT_SORT_KEYS = ("time_consumed", "response_time", "throughput", "error_rate")
 
@@ -52,9 +44,8 @@ def _endpoint_page(results: Any, path: str) -> tuple[builtins.list[Endpoint], bo
 
 
 class Endpoints:
-    def __init__(self, transport: Transport, client: ScoutClient) -> None:
-        self._transport = transport
-        self._metrics = ScopedMetrics(transport, client, ENDPOINT_METRICS)
+    def __init__(self, core: Core) -> None:
+        self._core = core
 
     async def list(self, app_id: int, *, start: datetime, end: datetime) -> builtins.list[Endpoint]:
         """Every endpoint of the app with its figures over ``[start, end)`` (at most 14 days),
@@ -66,7 +57,7 @@ class Endpoints:
         check_id(app_id)
         start_utc, end_utc = short_window(start, end, "endpoints.list")
         path = f"/apps/{app_id}/endpoints"
-        results = await self._transport.get(path, _window_params(start_utc, end_utc))
+        results = await self._core.get(path, _window_params(start_utc, end_utc))
         return _endpoint_page(results, path)[0]
 
     def iter(
@@ -113,7 +104,7 @@ class Endpoints:
             params = _window_params(start, end) | {"limit": str(limit), "offset": str(offset)}
             if sort_by is not None:
                 params["sort_by"] = sort_by
-            results = await self._transport.get(path, params)
+            results = await self._core.get(path, params)
             items, has_more, total = _endpoint_page(results, path)
             ids = {item.id for item in items}
             if items and ids <= seen:
@@ -136,52 +127,3 @@ class Endpoints:
                     method="GET",
                     path=path,
                 )
-
-    async def metric(
-        self,
-        app_id: int,
-        endpoint_id: str,
-        metric: str,
-        *,
-        start: datetime,
-        end: datetime,
-        resolution: timedelta | str | None = None,
-    ) -> Series:
-        """One endpoint's series of ``metric`` over ``[start, end)``, any length, at one step.
-
-        Planned, fetched and merged exactly like ``client.metrics.get`` (same metric names, same
-        ``resolution``). ``endpoint_id`` is ``Endpoint.id``.
-
-        >>> series = await client.endpoints.metric(
-        ...     101, endpoint.id, "response_time", start=t0, end=t1
-        ... )
-        >>> series.step, series.points[-1].value
-        """
-        path = self._scope(app_id, endpoint_id)
-        return await self._metrics.get(app_id, path, metric, start, end, resolution)
-
-    def stream_metric(
-        self,
-        app_id: int,
-        endpoint_id: str,
-        metric: str,
-        *,
-        start: datetime,
-        end: datetime,
-        resolution: timedelta | str | None = None,
-    ) -> AsyncGenerator[Point, None]:
-        """The points of ``metric``'s series as they arrive, in order, with bounded memory.
-        Arguments are checked now, before any request.
-
-        >>> async for point in client.endpoints.stream_metric(101, endpoint.id, "throughput",
-        ...                                                   start=t0, end=t1):
-        ...     write(point)
-        """
-        return self._metrics.stream(
-            self._scope(app_id, endpoint_id), metric, start, end, resolution
-        )
-
-    @staticmethod
-    def _scope(app_id: int, endpoint_id: str) -> str:
-        check_id(app_id)
-        return f"/apps/{app_id}/endpoints/{path_segment(check_key(endpoint_id, 'endpoint_id'))}"

@@ -5,21 +5,20 @@ from __future__ import annotations
 import builtins
 from datetime import datetime
 
-from .._models_api import ErrorGroup, ErrorOccurrence
-from .._transport import Transport
-from ._params import check_flag, check_key
-from ._shape import field, parse, parse_list
-from ._validate import check_id
-from ._windows import ERROR_LOOKBACK, list_in_windows, lookback_window
+from .._core import Core
+from ..types._models import ErrorGroup, ErrorOccurrence
+from .checks import check_flag, check_id, check_string_id
+from .shape import field, parse, parse_list
+from .windows import ERROR_LOOKBACK, list_in_windows, lookback_window
 
 __all__ = ["ErrorGroups"]
 
 
 class ErrorGroups:
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    def __init__(self, core: Core) -> None:
+        self._core = core
 
-    async def groups(
+    async def list(
         self,
         app_id: int,
         *,
@@ -36,21 +35,22 @@ class ErrorGroups:
         over 14 days is fetched as several requests, merged without duplicates (a group seen in
         two keeps the newer figures). Scout returns at most 100 groups per request.
 
-        >>> groups = await client.errors.groups(101, start=now - timedelta(days=30), end=now,
+        >>> groups = await client.errors.list(101, start=now - timedelta(days=30), end=now,
         ...                                     clamp=True)
         >>> [(g.name, g.errors_count) for g in groups]
         """
         check_id(app_id)
-        params = {} if endpoint is None else {"endpoint": check_key(endpoint, "endpoint")}
+        params = {} if endpoint is None else {"endpoint": check_string_id(endpoint, "endpoint")}
         start_utc, end_utc = lookback_window(
             start,
             end,
+            now=self._core.clock.now(),
             lookback=ERROR_LOOKBACK,
             what="error groups",
             clamp=check_flag(clamp, "clamp"),
         )
         return await list_in_windows(
-            self._transport,
+            self._core,
             f"/apps/{app_id}/error_groups",
             "error_groups",
             ErrorGroup,
@@ -61,22 +61,22 @@ class ErrorGroups:
             params=params,
         )
 
-    async def group(self, app_id: int, error_id: int) -> ErrorGroup:
+    async def get(self, app_id: int, error_id: int) -> ErrorGroup:
         """One error group, with ``latest_error`` set.
 
-        >>> group = await client.errors.group(101, 4321)
+        >>> group = await client.errors.get(101, 4321)
         >>> group.latest_error.location
         """
         path = f"/apps/{check_id(app_id)}/error_groups/{check_id(error_id, 'error_id')}"
-        results = await self._transport.get(path)
+        results = await self._core.get(path)
         return parse(field(results, "error_group", dict, path), ErrorGroup, path)
 
-    async def errors(self, app_id: int, error_id: int) -> builtins.list[ErrorOccurrence]:
+    async def list_errors(self, app_id: int, error_id: int) -> builtins.list[ErrorOccurrence]:
         """The group's most recent errors (at most 100), as Scout orders them.
 
-        >>> for error in await client.errors.errors(101, 4321):
+        >>> for error in await client.errors.list_errors(101, 4321):
         ...     print(error.created_at, error.request_uri)
         """
         path = f"/apps/{check_id(app_id)}/error_groups/{check_id(error_id, 'error_id')}/errors"
-        results = await self._transport.get(path)
+        results = await self._core.get(path)
         return parse_list(field(results, "errors", builtins.list, path), ErrorOccurrence, path)

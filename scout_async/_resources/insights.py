@@ -7,14 +7,13 @@ from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
+from .._core import Core
 from .._exceptions import ResponseFormatError
-from .._models_api import Insight, InsightGroup, InsightsOverview, InsightTimeframe
 from .._time import format_time
-from .._transport import Transport
-from ._params import check_count, check_optional_name
-from ._shape import field, parse, parse_list
-from ._validate import check_id, check_name
-from ._windows import checked_window, split_window
+from ..types._models import Insight, InsightGroup, InsightsOverview, InsightTimeframe
+from .checks import check_count, check_id, check_name, check_optional_name
+from .shape import field, parse, parse_list
+from .windows import checked_window, split_window
 
 __all__ = ["INSIGHT_TYPES", "Insights"]
 
@@ -47,18 +46,18 @@ def _group(raw: Any, kind: str, timeframe: Any, path: str) -> InsightGroup:
 
 
 class Insights:
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    def __init__(self, core: Core) -> None:
+        self._core = core
 
-    async def all(self, app_id: int, *, limit: int = 20) -> InsightsOverview:
+    async def list(self, app_id: int, *, limit: int = 20) -> InsightsOverview:
         """Every type's current insights, at most ``limit`` items per type.
 
-        >>> overview = await client.insights.all(101)
+        >>> overview = await client.insights.list(101)
         >>> overview.groups["n_plus_one"].items[0].fields
         """
         path = f"/apps/{check_id(app_id)}/insights"
         params = {"limit": str(check_count(limit, "limit", 1))}
-        results = await self._transport.get(path, params)
+        results = await self._core.get(path, params)
         timeframe = results.get("timeframe") if isinstance(results, dict) else None
         groups = {
             str(kind): _group(raw, str(kind), timeframe, path)
@@ -77,7 +76,7 @@ class Insights:
         kind = check_name(type, INSIGHT_TYPES, "insight type")
         path = f"/apps/{app_id}/insights/{kind}"
         params = {"limit": str(check_count(limit, "limit", 1))}
-        results = await self._transport.get(path, params)
+        results = await self._core.get(path, params)
         if not isinstance(results, dict):
             raise ResponseFormatError(
                 f"expected an object, got {_type_name(results)}", method="GET", path=path
@@ -128,7 +127,7 @@ class Insights:
         params = dict(base)
         cursors: set[Any] = set()
         while True:
-            results = await self._transport.get(path, params)
+            results = await self._core.get(path, params)
             items = parse_list(field(results, "insights", list, path), Insight, path)
             pagination = field(results, "pagination", dict, path)
             for item in items:

@@ -1,22 +1,30 @@
-"""``client.metrics``: an app's metric series over any window, at one step."""
+"""``client.metrics``: metric series over any window, at one step, of an app, one of its
+endpoints (``endpoint_id=``) or one of its background jobs (``job_id=``).
+
+Every series goes through one machinery: ``plan_range`` plans the window, ``SeriesReader``
+fetches, merges and checks it; only the path differs, and for jobs the ``decode`` step that reads
+their answers' other shapes (``job_series``). Backfill and poll ask ``series_reader`` here for
+the series they read, so a series' path is built in one place.
+"""
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from .._models import Point, Series
-from .._transport import Transport
-from ._scoped_metrics import ScopedMetrics
-from ._shape import field
-from ._validate import check_id
+import attrs
 
-if TYPE_CHECKING:
-    from .._client import ScoutClient
+from .._core import Core
+from .._exceptions import ArgumentError
+from .._series.planner import Chunk, plan_range
+from .._series.reader import Decode, SeriesReader, decode_series
+from ..types._models import Point, Series
+from .checks import check_id, check_name, check_string_id, path_segment
+from .job_series import decode_job_series
+from .shape import field
 
-__all__ = ["APP_METRICS", "Metrics"]
+__all__ = ["APP_METRICS", "ENDPOINT_METRICS", "JOB_METRICS", "Metrics", "series_reader"]
 
 APP_METRICS = (
     "apdex",
@@ -26,21 +34,71 @@ APP_METRICS = (
     "throughput",
     "queue_time",
 )
+#: The spec gives endpoint metrics the same names as app metrics.
+ENDPOINT_METRICS = APP_METRICS
+JOB_METRICS = ("throughput", "execution_time", "latency", "errors", "allocations")
+
+
+@attrs.frozen
+class _Scope:
+    """Where a series lives: its path prefix, the metric names it offers, how to read it."""
+
+    path: str
+    names: tuple[str, ...]
+    decode: Decode = decode_series
+
+
+def _scope(app_id: object, endpoint_id: object, job_id: object) -> _Scope:
+    app = f"/apps/{check_id(app_id)}"
+    if endpoint_id is not None and job_id is not None:
+        raise ArgumentError("pass endpoint_id or job_id, not both: a series has one scope")
+    if endpoint_id is not None:
+        segment = path_segment(check_string_id(endpoint_id, "endpoint_id"))
+        return _Scope(f"{app}/endpoints/{segment}", ENDPOINT_METRICS)
+    if job_id is not None:
+        segment = path_segment(check_string_id(job_id, "job_id"))
+        return _Scope(f"{app}/jobs/{segment}", JOB_METRICS, decode_job_series)
+    return _Scope(app, APP_METRICS)
+
+
+def series_reader(
+    core: Core,
+    app_id: int,
+    metric: str,
+    chunks: builtins.list[Chunk],
+    *,
+    window: int,
+    endpoint_id: str | None = None,
+    job_id: str | None = None,
+) -> SeriesReader:
+    """The reader of one series over planned ``chunks`` (no request yet), with at most
+    ``window`` chunks in flight or held: how backfill and poll read a series."""
+    scope = _scope(app_id, endpoint_id, job_id)
+    check_name(metric, scope.names, "metric")
+    return SeriesReader(
+        core,
+        f"{scope.path}/metrics/{path_segment(metric)}",
+        metric,
+        chunks,
+        window=window,
+        decode=scope.decode,
+    )
 
 
 class Metrics:
-    def __init__(self, transport: Transport, client: ScoutClient) -> None:
-        self._transport = transport
-        self._series = ScopedMetrics(transport, client, APP_METRICS)
+    def __init__(self, core: Core) -> None:
+        self._core = core
 
-    async def list(self, app_id: int) -> builtins.list[str]:
-        """The metric names an app offers.
+    async def list(self, app_id: int, *, job_id: str | None = None) -> builtins.list[str]:
+        """The metric names an app (or one of its jobs, ``job_id=``) offers.
 
         >>> await client.metrics.list(101)
         ['apdex', 'response_time', ...]
+        >>> await client.metrics.list(101, job_id=job.id)
+        ['throughput', 'execution_time', 'latency', 'errors', 'allocations']
         """
-        path = f"/apps/{check_id(app_id)}/metrics"
-        results = await self._transport.get(path)
+        path = f"{_scope(app_id, None, job_id).path}/metrics"
+        results = await self._core.get(path)
         names = field(results, "availableMetrics", builtins.list, path)
         return [str(name) for name in names]
 
@@ -52,18 +110,26 @@ class Metrics:
         start: datetime,
         end: datetime,
         resolution: timedelta | str | None = None,
+        endpoint_id: str | None = None,
+        job_id: str | None = None,
     ) -> Series:
         """The series of ``metric`` over ``[start, end)``, any length, at one step.
 
         ``resolution=None``: up to 14 days, one request at the step Scout picks; longer, 2 h.
         ``resolution="1m"`` (or a ``timedelta``): the finest data at that documented step, in as
         many requests as it takes. The series holds every grid bucket overlapping the window.
+        ``endpoint_id`` (``Endpoint.id``) or ``job_id`` (``Job.id``) reads that endpoint's or
+        job's series instead of the app's; a job's answer made of sub-series is reduced to one.
 
         >>> series = await client.metrics.get(101, "response_time", start=t0, end=t1)
         >>> series.step, series.points[0]
+        >>> await client.metrics.get(101, "execution_time", job_id=job.id, start=t0, end=t1)
         """
-        scope = f"/apps/{check_id(app_id)}"
-        return await self._series.get(app_id, scope, metric, start, end, resolution)
+        reader, chunks = self._plan(app_id, metric, start, end, resolution, endpoint_id, job_id)
+        points, summary = await reader.collect()
+        return Series(
+            app_id=app_id, metric=metric, step=chunks[0].step, points=points, summary=summary
+        )
 
     def stream(
         self,
@@ -73,6 +139,8 @@ class Metrics:
         start: datetime,
         end: datetime,
         resolution: timedelta | str | None = None,
+        endpoint_id: str | None = None,
+        job_id: str | None = None,
     ) -> AsyncGenerator[Point, None]:
         """The points of ``get``'s series as they arrive, in order, with bounded memory.
 
@@ -82,5 +150,30 @@ class Metrics:
         >>> async for point in client.metrics.stream(101, "throughput", start=t0, end=t1):
         ...     write(point)
         """
-        scope = f"/apps/{check_id(app_id)}"
-        return self._series.stream(scope, metric, start, end, resolution)
+        reader, _ = self._plan(app_id, metric, start, end, resolution, endpoint_id, job_id)
+        self._core.require_open()
+        return reader.stream()
+
+    def _plan(
+        self,
+        app_id: object,
+        metric: str,
+        start: datetime,
+        end: datetime,
+        resolution: timedelta | str | None,
+        endpoint_id: str | None,
+        job_id: str | None,
+    ) -> tuple[SeriesReader, builtins.list[Chunk]]:
+        """Check everything, plan the window, and make its reader (no request yet)."""
+        check_name(metric, _scope(app_id, endpoint_id, job_id).names, "metric")
+        chunks = plan_range(start, end, resolution)
+        reader = series_reader(
+            self._core,
+            check_id(app_id),
+            metric,
+            chunks,
+            window=self._core.max_concurrency,
+            endpoint_id=endpoint_id,
+            job_id=job_id,
+        )
+        return reader, chunks

@@ -11,11 +11,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import uvicorn
+from . import _EXTRA_PACKAGES, _MISSING_EXTRA
 
-from ._constants import API_PREFIX, DEFAULT_API_KEY
-from ._server import bind_socket, quiet_drops
-from ._simulator import ScoutSimulator
+try:
+    import uvicorn
+
+    from ._server import bind_socket, quiet_drops
+    from ._simulator import ScoutSimulator
+except ModuleNotFoundError as exc:
+    if (exc.name or "").split(".")[0] not in _EXTRA_PACKAGES:
+        raise
+    sys.exit(f"error: {_MISSING_EXTRA}")
+
+from ._facts import API_PREFIX, DEFAULT_API_KEY
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -12,11 +12,9 @@ from typing import Any
 
 import attrs
 
-from .._steps import EPOCH
 from ._catalog import AppModel
-from ._constants import ERROR_LOOKBACK
 from ._noise import mix, unit
-from ._timeframe import format_time
+from ._rules import EPOCH, ERROR_LOOKBACK, format_time
 from ._traffic import Incident, incidents_between
 
 __all__ = ["MAX_EVENTS", "anomaly_detail", "anomaly_events", "anomaly_summary", "find_anomaly"]

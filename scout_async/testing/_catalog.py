@@ -5,19 +5,17 @@ Built once per simulator from its seed; each app keeps a deterministic subset of
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
+from ._metric_data import Source
 from ._noise import mix, symmetric, unit
-from ._series import Source
-from ._timeframe import format_time
+from ._rules import decode_id, encode_endpoint_id, encode_job_id, format_time
 
-__all__ = ["AppModel", "Catalog", "EndpointModel", "JobModel", "decode_id", "encode_id"]
+__all__ = ["AppModel", "Catalog", "EndpointModel", "JobModel"]
 
 # (name, relative volume, typical response time in ms). The last two are odd on purpose: their
 # base64 ids contain "/" and "+" (and padding), which a client must percent-encode in a path.
@@ -54,20 +52,6 @@ _JOB_POOL: tuple[tuple[str, str, float, float], ...] = (
 JOB_INDEX_OFFSET = 32
 
 
-def encode_id(name: str) -> str:
-    """Scout's id for an endpoint or a job: standard base64 of its name, padding kept."""
-    return base64.b64encode(name.encode()).decode("ascii")
-
-
-def decode_id(text: str) -> str | None:
-    """The name behind an id, or None. URL-safe letters are tolerated as Scout's Rails would."""
-    try:
-        raw = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
-        return raw.decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-
-
 def formatted_method_name(name: str) -> str:
     """``api/metrics/show`` -> ``Api::MetricsController#show``."""
     *path, action = name.split("/")
@@ -85,7 +69,7 @@ class EndpointModel:
 
     @property
     def endpoint_id(self) -> str:
-        return encode_id(self.name)
+        return encode_endpoint_id(self.name)
 
     def listing(self, app_id: int, start: datetime, end: datetime) -> dict[str, Any]:
         """The endpoint as `/apps/{id}/endpoints` lists it for a window."""
@@ -123,7 +107,7 @@ class JobModel:
 
     @property
     def job_id(self) -> str:
-        return encode_id(self.full_name)
+        return encode_job_id(self.full_name)
 
     def listing(self) -> dict[str, Any]:
         s = self.source

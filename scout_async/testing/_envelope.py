@@ -6,7 +6,7 @@ import json
 from http import HTTPStatus
 from typing import Any
 
-from ._constants import API_VERSION, MESSAGES
+from ._facts import API_VERSION, MESSAGES
 
 __all__ = ["ApiError", "encode", "envelope", "message_for"]
 

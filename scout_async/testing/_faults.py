@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import fnmatch
 import threading
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 import attrs
 
 from ._envelope import encode
+from ._rules import parse_time
 
 __all__ = ["Fault", "FaultBook", "Malformed", "malformed_body"]
 
@@ -42,6 +44,8 @@ def _check_effect(fault: Fault) -> None:
         raise ValueError(f"times must be at least 1 or None (forever), got {fault.times}")
     if fault.skip < 0:
         raise ValueError(f"skip must not be negative, got {fault.skip}")
+    if fault.from_ is not None and fault.from_.tzinfo is None:
+        raise ValueError(f"from_ must be a timezone-aware datetime, got {fault.from_!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -49,8 +53,11 @@ class Fault:
     """One scripted misbehaviour of the simulator.
 
     ``path`` is an ``fnmatch`` glob over the request path after ``/api/v0`` as sent (still
-    percent-encoded; ``*`` also matches ``/``). The fault lets ``skip`` matching requests through,
-    then hits the next ``times`` of them (``None``: all). Give exactly one effect:
+    percent-encoded; ``*`` also matches ``/``). With ``from_`` (an aware datetime) a request
+    matches only if its ``from`` parameter is that instant (in any offset or precision Scout
+    accepts), so a test can slow or fail one chunk of a plan. The fault lets ``skip`` matching
+    requests through, then hits the next ``times`` of them (``None``: all). Give exactly one
+    effect:
 
     - ``status``: that HTTP status and an error envelope (``retry_after`` adds a ``Retry-After``
       header, sent as given: seconds or an HTTP date);
@@ -64,9 +71,11 @@ class Fault:
 
     >>> sim.add_fault(Fault(path="/apps/*/metrics/*", status=429, retry_after="2", times=3))
     >>> sim.add_fault(Fault(drop=True, skip=1))  # the second request loses its connection
+    >>> sim.add_fault(Fault(path="/apps/*/metrics/*", from_=chunk_start, latency=5.0))
     """
 
     path: str = "*"
+    from_: datetime | None = None
     times: int | None = 1
     skip: int = 0
     status: int | None = None
@@ -80,8 +89,19 @@ class Fault:
     def __attrs_post_init__(self) -> None:
         _check_effect(self)
 
-    def matches(self, api_path: str) -> bool:
-        return fnmatch.fnmatchcase(api_path, self.path)
+    def matches(self, api_path: str, query: Mapping[str, str] | None = None) -> bool:
+        """Whether a request for ``api_path`` with ``query`` parameters is one to hit."""
+        if not fnmatch.fnmatchcase(api_path, self.path):
+            return False
+        if self.from_ is None:
+            return True
+        sent = (query or {}).get("from")
+        if sent is None:
+            return False
+        try:
+            return parse_time(sent) == self.from_.astimezone(timezone.utc)
+        except ValueError:  # an unreadable `from` is no instant at all
+            return False
 
 
 @attrs.define
@@ -106,7 +126,7 @@ class FaultBook:
         with self._lock:
             self._armed.clear()
 
-    def take(self, api_path: str) -> Fault | None:
+    def take(self, api_path: str, query: Mapping[str, str] | None = None) -> Fault | None:
         """The fault that hits this request, if any.
 
         Faults are tried in the order they were added and the first one that hits wins; a fault
@@ -116,7 +136,7 @@ class FaultBook:
         with self._lock:
             for armed in self._armed:
                 fault = armed.fault
-                if not fault.matches(api_path):
+                if not fault.matches(api_path, query):
                     continue
                 if armed.seen < fault.skip:
                     armed.seen += 1

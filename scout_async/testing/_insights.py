@@ -7,11 +7,10 @@ from typing import Any
 
 import attrs
 
-from .._steps import EPOCH
 from ._catalog import AppModel, EndpointModel, formatted_method_name
-from ._constants import INSIGHT_TYPES
+from ._facts import INSIGHT_TYPES
 from ._noise import mix, unit
-from ._timeframe import format_time
+from ._rules import EPOCH, format_time
 from ._traces import TraceRef, trace_detail
 
 __all__ = ["HistoryPage", "current_insights", "history_page", "insight_timeframe"]

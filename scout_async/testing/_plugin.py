@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from scout_async.testing import ScoutSimulator, SimulatorServer
+    from . import ScoutSimulator, SimulatorServer
 
 # The docs' own example instant: off the minute grid, so the bucket holding "now" is half full.
 SIMULATOR_NOW = datetime(2026, 7, 5, 17, 20, 11, tzinfo=timezone.utc)
@@ -43,7 +43,7 @@ SIMULATOR_NOW = datetime(2026, 7, 5, 17, 20, 11, tzinfo=timezone.utc)
 @pytest.fixture
 def scout_simulator() -> ScoutSimulator:
     """A fresh simulator whose clock stands at ``SIMULATOR_NOW`` (2026-07-05T17:20:11Z)."""
-    from scout_async.testing import ScoutSimulator
+    from . import ScoutSimulator
 
     return ScoutSimulator(now=SIMULATOR_NOW)
 
@@ -51,7 +51,7 @@ def scout_simulator() -> ScoutSimulator:
 @pytest.fixture
 def scout_simulator_server(scout_simulator: ScoutSimulator) -> Iterator[SimulatorServer]:
     """``scout_simulator`` served on ``127.0.0.1`` at a free port; yields the running server."""
-    from scout_async.testing import SimulatorServer
+    from . import SimulatorServer
 
     with SimulatorServer(scout_simulator) as server:
         yield server

@@ -15,15 +15,27 @@ from urllib.parse import unquote
 
 import attrs
 
-from .._steps import step_for_window
 from ._anomalies import anomaly_detail, anomaly_events, anomaly_summary, find_anomaly
-from ._catalog import AppModel, Catalog, decode_id
-from ._constants import APP_METRICS, ERROR_LOOKBACK, INSIGHT_TYPES, JOB_METRICS, TRACE_LOOKBACK
+from ._catalog import AppModel, Catalog
 from ._envelope import ApiError
-from ._errors import error_group_detail, error_group_summary, error_groups, errors_of, find_group
+from ._error_groups import (
+    error_group_detail,
+    error_group_summary,
+    error_groups,
+    errors_of,
+    find_group,
+)
+from ._facts import APP_METRICS, INSIGHT_TYPES, JOB_METRICS
 from ._insights import HistoryPage, current_insights, history_page, insight_timeframe
+from ._metric_data import Source, bucket_starts, job_series_results, series_results
 from ._noise import mix
-from ._series import Source, bucket_starts, job_series_results, series_results
+from ._rules import (
+    ERROR_LOOKBACK,
+    TRACE_LOOKBACK,
+    decode_id,
+    format_billing_time,
+    step_for_window,
+)
 from ._timeframe import read_timeframe
 from ._traces import find_trace, list_traces, trace_detail, trace_summary
 
@@ -387,15 +399,10 @@ def _usage(call: Call, params: dict[str, str]) -> Any:
     errors = sum(int(n * app.source.error_rate) for n, app in zip(served, apps, strict=True))
     nodes = sum(2 + mix(app.source.seed, app.id, 0x40DE) % 4 for app in apps)
     return {
-        "billing_period": {"start": _offset_time(start), "end": _offset_time(end)},
+        "billing_period": {"start": format_billing_time(start), "end": format_billing_time(end)},
         "pricing_style": "per node",
         "apm": {"total_transactions": int(sum(served)), "limit": 25_000_000 * max(1, len(apps))},
         "nodes": {"active_count": nodes},
         "errors": {"count": errors, "limit": 1_000_000},
         "logs": {"bytes_used": int(minutes * 60 * 3_500 * len(apps)), "limit_bytes": 10**12},
     }
-
-
-def _offset_time(moment: datetime) -> str:
-    # Scout's billing dates come as ``2026-03-01T00:00:00+00:00`` (Rails' DateTime#iso8601).
-    return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")

@@ -12,7 +12,7 @@ import anyio
 import anyio.to_thread
 import uvicorn
 
-from ._constants import API_PREFIX
+from ._facts import API_PREFIX
 from ._simulator import DroppedConnection, ScoutSimulator
 
 __all__ = ["SimulatorServer", "bind_socket", "quiet_drops"]

@@ -17,15 +17,19 @@ from starlette.datastructures import QueryParams
 from starlette.types import Message, Receive, Scope, Send
 
 from ._catalog import Catalog
-from ._constants import API_PREFIX, DEFAULT_API_KEY, DEFAULT_APPS, DEFAULT_RETENTION
 from ._envelope import ApiError, encode, envelope
+from ._facts import API_PREFIX, DEFAULT_API_KEY, DEFAULT_APPS, IN_PROCESS_BASE_URL
 from ._faults import Fault, FaultBook, malformed_body
 from ._routes import Call, dispatch
+from ._rules import DEFAULT_RETENTION
 
 __all__ = ["AuthMode", "DroppedConnection", "RecordedRequest", "ScoutSimulator"]
 
 AuthMode = Literal["header", "query", "body"]
 _JSON = "application/json; charset=utf-8"
+# Recorded for a request the client gave up on before it was answered (nginx's "client closed
+# request"); nothing was sent.
+CLIENT_CLOSED = 499
 
 
 class DroppedConnection(httpx.RemoteProtocolError):
@@ -43,8 +47,10 @@ class RecordedRequest:
 
     ``path`` is the full path as sent (still percent-encoded); ``query`` has the value of a
     ``key`` parameter replaced by ``"***"``; ``auth_mode`` says where the key came from;
-    ``status`` is the HTTP status sent; ``time`` is ``time.monotonic()`` at arrival, for
-    measuring gaps such as a Retry-After wait; ``fault`` is the fault that hit it, if any.
+    ``status`` is the HTTP status sent (499 when ``cancelled``); ``time`` is ``time.monotonic()``
+    at arrival, for measuring gaps such as a Retry-After wait; ``fault`` is the fault that hit
+    it, if any; ``cancelled`` says the client gave up (was cancelled or hung up) before the
+    answer went out.
 
     >>> [r.auth_mode for r in sim.requests]
     ['header', 'header']
@@ -57,6 +63,7 @@ class RecordedRequest:
     status: int
     time: float
     fault: Fault | None = None
+    cancelled: bool = False
 
 
 def _utc(moment: datetime) -> datetime:
@@ -94,9 +101,21 @@ class ScoutSimulator:
     101
 
     ``now`` is the simulator's clock: a fixed aware datetime, a callable returning one, or None
-    for the real UTC time. ``inclusive_end`` decides whether a series includes the bucket at
-    ``to`` (the live API's choice is unknown, so a client must cope with both). Metric data older
-    than ``now - retention`` is absent. ``latency`` seconds are added to every request.
+    for the real UTC time. Metric data older than ``now - retention`` is absent. ``latency``
+    seconds are added to every request.
+
+    Variants, for what is unknown about the live API (run a client's tests against each):
+
+    - ``inclusive_end`` (the ``to`` bucket): whether a series includes the bucket that starts
+      exactly at ``to``. Evidence: none either way; the API notes, quirk 9, list it as unknown
+      ("a correct client works either way"), and the real series in tests/fixtures/metrics.json
+      does not show its window. ``True`` (the default, as before) includes it, ``False`` ends
+      one step earlier.
+
+    Counters (safe to read from any thread): ``in_flight``, ``peak_in_flight``, ``completed``
+    and ``cancelled``. Over a ``SimulatorServer`` they are updated in the server's thread just
+    after the answer is sent, so a client may see its response a moment before ``completed``
+    counts it; in-process (``http_client()``) they are up to date when the response arrives.
     """
 
     def __init__(
@@ -129,7 +148,9 @@ class ScoutSimulator:
         self._faults = FaultBook()
         self._lock = threading.Lock()
         self._in_flight = 0
-        self._max_in_flight = 0
+        self._peak_in_flight = 0
+        self._completed = 0
+        self._cancelled = 0
         self.app = _SimulatorApp(self)
 
     def now(self) -> datetime:
@@ -143,34 +164,73 @@ class ScoutSimulator:
     def clear_faults(self) -> None:
         self._faults.clear()
 
+    def http_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` that reaches this simulator in-process (no socket, no thread).
+
+        The transport is ``httpx.ASGITransport(app=self.app)`` and the base URL
+        ``http://simulator/api/v0`` unless ``base_url`` is given; every other keyword goes to
+        ``httpx.AsyncClient``. No key is set: pass ``headers={"X-SCOUT-API": DEFAULT_API_KEY}``
+        for raw requests; a ``ScoutClient`` sends its own. Any host reaches the app, so a
+        ``ScoutClient`` works with its default ``base_url`` too.
+
+        >>> async with ScoutClient(api_key=DEFAULT_API_KEY, http_client=sim.http_client()) as c:
+        ...     apps = await c.apps.list()
+        """
+        if "transport" in kwargs:
+            raise TypeError("http_client() sets its own transport (the simulator's ASGI app)")
+        kwargs.setdefault("base_url", IN_PROCESS_BASE_URL)
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), **kwargs)
+
     @property
     def in_flight(self) -> int:
         """Requests being handled right now (latency sleeps included)."""
         return self._in_flight
 
     @property
+    def peak_in_flight(self) -> int:
+        """The most requests that were ever handled at once (since ``reset_in_flight_peak``)."""
+        return self._peak_in_flight
+
+    @property
     def max_in_flight(self) -> int:
-        """The most requests that were ever handled at once."""
-        return self._max_in_flight
+        """The former name of ``peak_in_flight``, kept for callers that still use it."""
+        return self._peak_in_flight
+
+    @property
+    def completed(self) -> int:
+        """Requests whose handling ended without the client giving up: answered (any status,
+        faults included), dropped by a ``drop`` fault, or failed inside the simulator."""
+        return self._completed
+
+    @property
+    def cancelled(self) -> int:
+        """Requests the client gave up on while they were in flight: the handling was cancelled
+        (in-process, e.g. the caller's task was cancelled or timed out) or the connection
+        closed before the answer went out (over a server, noticed during latency)."""
+        return self._cancelled
 
     def reset_in_flight_peak(self) -> None:
-        """Start measuring ``max_in_flight`` afresh (from the current ``in_flight``)."""
+        """Start measuring ``peak_in_flight`` afresh (from the current ``in_flight``)."""
         with self._lock:
-            self._max_in_flight = self._in_flight
+            self._peak_in_flight = self._in_flight
 
     # -- used by the app -------------------------------------------------------------------
 
     def _enter(self) -> None:
         with self._lock:
             self._in_flight += 1
-            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
 
-    def _leave(self) -> None:
+    def _leave(self, *, cancelled: bool) -> None:
         with self._lock:
             self._in_flight -= 1
+            if cancelled:
+                self._cancelled += 1
+            else:
+                self._completed += 1
 
-    def _take_fault(self, api_path: str) -> Fault | None:
-        return self._faults.take(api_path)
+    def _take_fault(self, api_path: str, query: QueryParams) -> Fault | None:
+        return self._faults.take(api_path, query)
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -208,6 +268,35 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
+def _is_cancellation(error: BaseException) -> bool:
+    """Whether ``error`` is the running async library's cancellation (the caller gave up)."""
+    return isinstance(error, anyio.get_cancelled_exc_class())
+
+
+async def _client_left_during(seconds: float, receive: Receive) -> bool:
+    """Wait ``seconds``, or less if the client disconnects meanwhile; True if it did.
+
+    The request body has been read, so the next ASGI message is ``http.disconnect``: uvicorn
+    sends it when the connection closes, ``httpx.ASGITransport`` only after the response (by
+    then this wait is over). Cancelling the caller's task in-process raises the async library's
+    cancellation here instead, which the app counts the same way.
+    """
+    left = False
+    async with anyio.create_task_group() as tasks:
+
+        async def watch() -> None:
+            nonlocal left
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            left = True
+            tasks.cancel_scope.cancel()
+
+        tasks.start_soon(watch)
+        await anyio.sleep(seconds)
+        tasks.cancel_scope.cancel()
+    return left
+
+
 async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
@@ -235,12 +324,17 @@ class _SimulatorApp:
             raise RuntimeError(f"the Scout simulator speaks HTTP only, not {scope['type']}")
         sim = self.simulator
         sim._enter()
+        cancelled = False
         try:
-            await self._handle(scope, receive, send)
+            cancelled = not await self._handle(scope, receive, send)
+        except BaseException as error:
+            cancelled = _is_cancellation(error)
+            raise
         finally:
-            sim._leave()
+            sim._leave(cancelled=cancelled)
 
-    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer one request; False if the client went away before the answer was ready."""
         sim = self.simulator
         arrived = time.monotonic()
         raw = scope.get("raw_path") or scope["path"].encode()
@@ -251,14 +345,18 @@ class _SimulatorApp:
         key, auth_mode = _find_key(headers, query, body)
         recorded = {name: ("***" if name == "key" else value) for name, value in query.items()}
         api_path = path[len(API_PREFIX) :] if path.startswith(API_PREFIX + "/") else None
-        fault = sim._take_fault(api_path) if api_path is not None else None
+        fault = sim._take_fault(api_path, query) if api_path is not None else None
         reply: _Reply | None = None
+        cancelled = False
         try:
-            if sim.latency:
-                await anyio.sleep(sim.latency)
-            if fault is not None and fault.latency:
-                await anyio.sleep(fault.latency)
+            delay = sim.latency + (fault.latency if fault is not None and fault.latency else 0.0)
+            if delay and await _client_left_during(delay, receive):
+                cancelled = True
+                return False
             reply = self._reply(scope["method"], api_path, query, key, fault)
+        except BaseException as error:
+            cancelled = _is_cancellation(error)
+            raise
         finally:
             # Recorded before the answer goes out, so a client that has its response can rely
             # on finding the request in `sim.requests` (the server runs in another thread).
@@ -268,12 +366,14 @@ class _SimulatorApp:
                     path=path,
                     query=recorded,
                     auth_mode=auth_mode,
-                    status=500 if reply is None else reply.status,
+                    status=CLIENT_CLOSED if cancelled else 500 if reply is None else reply.status,
                     time=arrived,
                     fault=fault,
+                    cancelled=cancelled,
                 )
             )
         await _send(send, reply, drop=fault is not None and fault.drop)
+        return True
 
     def _reply(
         self,

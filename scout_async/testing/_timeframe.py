@@ -1,16 +1,20 @@
-"""Reading and checking the `from`/`to` query parameters the way Scout does (pure, no I/O)."""
+"""Reading and checking the `from`/`to` query parameters the way Scout does (pure, no I/O).
+
+The rules themselves (the 14-day limit, the lookbacks, the time format) and their sources are in
+``_rules``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import attrs
 
-from .._steps import MAX_WINDOW
 from ._envelope import ApiError
+from ._rules import MAX_WINDOW, parse_time
 
-__all__ = ["Timeframe", "format_time", "parse_time", "read_timeframe"]
+__all__ = ["Timeframe", "read_timeframe"]
 
 
 @attrs.frozen
@@ -23,28 +27,6 @@ class Timeframe:
     @property
     def length(self) -> timedelta:
         return self.end - self.start
-
-
-def parse_time(text: str) -> datetime:
-    """An ISO 8601 instant (``Z``, an offset, or none meaning UTC) as an aware UTC datetime.
-
-    Raises ``ValueError`` for anything else.
-    """
-    value = text.strip()
-    # Python 3.10's fromisoformat does not read a trailing Z.
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    if "T" not in value and " " not in value:
-        raise ValueError(f"not a date and time: {text!r}")
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
-def format_time(moment: datetime) -> str:
-    """Scout's wire format, ``2026-07-05T17:20:11Z`` (UTC, whole seconds)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def read_timeframe(

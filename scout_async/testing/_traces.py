@@ -15,10 +15,9 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from .._steps import EPOCH
 from ._catalog import AppModel, EndpointModel, JobModel
 from ._noise import mix, unit
-from ._timeframe import format_time
+from ._rules import EPOCH, format_time
 
 __all__ = ["MAX_TRACES", "TraceRef", "find_trace", "list_traces", "trace_detail", "trace_summary"]
 

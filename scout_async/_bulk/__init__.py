@@ -1,0 +1,1 @@
+"""Bulk work: selection, backfill, poll, checkpoints, the archive engine."""

@@ -1,0 +1,304 @@
+"""The core of a client: the one object every resource, backfill and poll holds.
+
+It owns the httpx client, auth, the retry loop, the client-wide limiter and 429 pause, the
+background jobs of streams and polls, the clock, and the closed state. It is the only place that
+talks HTTP, and it knows no endpoint: resources hand it a path and parameters and get ``results``
+back, or a typed error after bounded retries. (httpx's own word for the layer below, "transport",
+is left to httpx.)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+import attrs
+import httpx
+
+from ._background import BackgroundJobs
+from ._clock import Clock, SystemClock
+from ._config import ClientConfig
+from ._constants import AUTH_HEADER, AUTH_QUERY_PARAM, LOGGER_NAME, MAX_RETRY_AFTER
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    RateLimitError,
+    ResponseFormatError,
+    ScoutError,
+)
+from ._protocol import backoff_delay, decode_envelope, is_retryable_status, parse_retry_after
+from ._redact import redacting_logs
+from ._version import __version__
+
+__all__ = ["ClientStats", "Core"]
+
+logger = logging.getLogger(LOGGER_NAME)
+
+USER_AGENT = f"scout-async/{__version__}"
+
+
+@attrs.define
+class ClientStats:
+    """Counters of one client's traffic (read them for progress; never reset behind your back)."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    rate_limit_wait: float = 0.0
+    in_flight: int = 0
+    peak_in_flight: int = 0
+
+
+class Core:
+    """One per ``ScoutClient``; resources, backfill and poll take it and nothing else."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        clock: Clock | None = None,
+        max_retry_after: float = MAX_RETRY_AFTER,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self._key = config.api_key
+        self._base_url = config.base_url
+        self._auth = config.auth
+        self._timeout = config.timeout
+        self._max_retries = config.max_retries
+        self._max_retry_after = max_retry_after
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            timeout=config.timeout,
+            limits=httpx.Limits(
+                max_connections=config.max_concurrency,
+                max_keepalive_connections=config.max_concurrency,
+            ),
+        )
+        self.limiter = anyio.CapacityLimiter(config.max_concurrency)
+        self._jobs = BackgroundJobs()
+        self._rng = rng or random.Random()
+        # Client-wide pause after a 429: a rate limit is about the key, not one request.
+        self._resume_at = 0.0
+        # Client-wide pacing for ``rate_limit`` (requests per second): the next free start time.
+        self._interval = 1.0 / config.rate_limit if config.rate_limit else 0.0
+        self._next_start = 0.0
+        self.stats = ClientStats()
+        self._closed = False
+        self._log_guard = redacting_logs(config.api_key)
+        self._log_guard.__enter__()
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def auth(self) -> str:
+        return self._auth
+
+    @property
+    def max_concurrency(self) -> int:
+        return self.config.max_concurrency
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def running_jobs(self) -> int:
+        """How many background jobs (stream and poll producers) are still running."""
+        return self._jobs.running
+
+    def require_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this ScoutClient is closed; open a new one")
+
+    def spawn(self, job: Callable[[], Awaitable[None]]) -> anyio.CancelScope:
+        """Run ``job`` in the background of this client; cancel it with the scope returned.
+
+        Streams and polls run their producers here, so no task group spans a consumer's
+        ``yield``; ``aclose()`` cancels whatever is still running."""
+        self.require_open()
+        return self._jobs.spawn(job)
+
+    async def aclose(self) -> None:
+        """End background jobs, then close the connection pool (if this core made it)."""
+        if self._closed:
+            return
+        try:
+            await self._jobs.aclose()
+        finally:
+            self._closed = True
+            try:
+                if self._owns_http:
+                    await self._http.aclose()
+            finally:
+                self._log_guard.__exit__(None, None, None)
+
+    def _build_request(self, path: str, params: Mapping[str, str] | None) -> httpx.Request:
+        query = dict(params or {})
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        content: bytes | None = None
+        key = self._key.reveal()
+        if self._auth == "header":
+            headers[AUTH_HEADER] = key
+        elif self._auth == "query":
+            query[AUTH_QUERY_PARAM] = key
+        else:
+            content = json.dumps({"key": key}).encode()
+            headers["Content-Type"] = "application/json"
+        return self._http.build_request(
+            "GET",
+            self._base_url + path,
+            params=query,
+            headers=headers,
+            content=content,
+            timeout=self._timeout,
+        )
+
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        """GET ``path`` (relative to the base URL) and return the envelope's ``results``.
+
+        Retries connection errors, timeouts, 408, 429 and 5xx up to ``max_retries`` times; the
+        concurrency limit is held per attempt, never across the sleep between attempts.
+        """
+        self.require_open()
+        retry = 0
+        while True:
+            await self._wait_for_pause()
+            try:
+                async with self.limiter:
+                    # A 429 may have paused the client while this task queued for a slot.
+                    if self._paused():
+                        continue
+                    await self._wait_for_pace()
+                    return await self._attempt(path, params, retry)
+            except ScoutError as exc:
+                error = self._key.scrub_exception(exc)
+                delay = backoff_delay(retry, rng=self._rng)
+                server_wait = error.retry_after if isinstance(error, APIStatusError) else None
+                if server_wait is not None:
+                    delay = max(delay, server_wait)  # Retry-After is the minimum wait
+                if isinstance(error, RateLimitError):
+                    # A 429 is about the key: every task of the client waits, even when this one
+                    # gives up below.
+                    self.stats.rate_limited += 1
+                    self._pause_everyone(min(delay, self._max_retry_after))
+                if (
+                    retry >= self._max_retries
+                    or not _retryable(error)
+                    or (server_wait is not None and server_wait > self._max_retry_after)
+                ):
+                    raise error from exc.__cause__
+                retry += 1
+                self.stats.retries += 1
+                logger.info(
+                    "GET %s failed (%s); retry %d of %d in %.2fs",
+                    path,
+                    _short(error),
+                    retry,
+                    self._max_retries,
+                    delay,
+                )
+                await self.clock.sleep(delay)
+
+    async def _attempt(self, path: str, params: Mapping[str, str] | None, retry: int) -> Any:
+        request = self._build_request(path, params)
+        stats = self.stats
+        stats.requests += 1
+        stats.in_flight += 1
+        stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
+        try:
+            try:
+                # Never follow a redirect: httpx strips only ``Authorization`` across origins,
+                # so the X-SCOUT-API header would go to wherever the redirect points.
+                response = await self._http.send(request, stream=True, follow_redirects=False)
+                try:
+                    content = await response.aread()
+                finally:
+                    await response.aclose()
+            except httpx.TimeoutException as exc:
+                raise APITimeoutError(
+                    f"timed out ({type(exc).__name__})", method="GET", path=path
+                ) from exc
+            except httpx.DecodingError as exc:
+                raise ResponseFormatError(
+                    f"the body could not be decoded ({exc})", method="GET", path=path
+                ) from exc
+            except httpx.RequestError as exc:
+                raise APIConnectionError(
+                    f"connection failed ({type(exc).__name__}: {exc})", method="GET", path=path
+                ) from exc
+        finally:
+            stats.in_flight -= 1
+        if 300 <= response.status_code < 400:
+            target = response.headers.get("Location", "").split("?", 1)[0]
+            raise APIStatusError(
+                f"HTTP {response.status_code}: the server redirects to {target or '?'}; not "
+                "followed, so the API key stays with the configured host: set base_url to the "
+                "final URL",
+                status_code=response.status_code,
+                method="GET",
+                path=path,
+            )
+        logger.debug(
+            "GET %s -> %d (attempt %d, %d bytes)",
+            path,
+            response.status_code,
+            retry + 1,
+            len(content),
+        )
+        return decode_envelope(
+            response.status_code,
+            content,
+            method="GET",
+            path=path,
+            http_reason=response.reason_phrase,
+            # An HTTP-date Retry-After is judged by the client's clock, like every time read.
+            retry_after=parse_retry_after(
+                response.headers.get("Retry-After"), now=self.clock.now()
+            ),
+        )
+
+    def _paused(self) -> bool:
+        return self._resume_at > self.clock.monotonic()
+
+    async def _wait_for_pause(self) -> None:
+        # The pause can be extended by another task's 429 while we sleep: check again after.
+        while True:
+            wait = self._resume_at - self.clock.monotonic()
+            if wait <= 0:
+                return
+            self.stats.rate_limit_wait += wait
+            await self.clock.sleep(wait)
+
+    async def _wait_for_pace(self) -> None:
+        # Reserved while holding a slot, so queued tasks cannot burst past ``rate_limit``.
+        if self._interval:
+            now = self.clock.monotonic()
+            start = max(now, self._next_start)
+            self._next_start = start + self._interval
+            if start > now:
+                await self.clock.sleep(start - now)
+
+    def _pause_everyone(self, delay: float) -> None:
+        self._resume_at = max(self._resume_at, self.clock.monotonic() + delay)
+
+
+def _retryable(error: ScoutError) -> bool:
+    if isinstance(error, APIConnectionError):
+        return True
+    return isinstance(error, APIStatusError) and is_retryable_status(error.status_code)
+
+
+def _short(error: ScoutError) -> str:
+    if isinstance(error, APIStatusError):
+        return f"{error.status_code}"
+    return type(error).__name__

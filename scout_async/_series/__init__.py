@@ -1,0 +1,1 @@
+"""The series machinery, along the data path: steps, planning, fetching, merging."""

@@ -1,0 +1,56 @@
+"""The interface of a backfill sink, and the long-format row every built-in sink stores."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from .._time import format_time
+from ..types._models import Point
+
+__all__ = ["COLUMNS", "Position", "Sink", "row"]
+
+#: A sink's durable position: small, JSON-able, stored in the checkpoint as is.
+Position = dict[str, Any]
+
+#: The one long-format table: a row per point.
+COLUMNS = ("app_id", "metric", "time", "value")
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """Where a backfill writes its points: one long-format table ``(app_id, metric, time, value)``.
+
+    The job calls ``open(resume)`` once, ``write`` once per chunk (each series' chunks in time
+    order, series interleaved), ``flush`` before every checkpoint and ``close`` at the end.
+    ``flush`` makes everything written so far durable and returns its *position*, a small JSON-able
+    dict kept in the checkpoint; ``open(position)`` on resume restores the output to exactly that
+    state (whatever was written after it is dropped), so a resumed job neither repeats nor loses a
+    row. ``location`` names the output (kind and path) and is part of the checkpoint's fingerprint.
+    A sink holds at most one chunk per series in memory.
+
+    >>> class CountingSink:
+    ...     location = "count:"
+    ...     rows = 0
+    ...     async def open(self, resume=None): self.rows = (resume or {}).get("rows", 0)
+    ...     async def write(self, app_id, metric, points): self.rows += len(points)
+    ...     async def flush(self): return {"rows": self.rows}
+    ...     async def close(self): pass
+    >>> await client.backfill(apps=[101], metrics="all", start=t0, end=t1, sink=CountingSink())
+    """
+
+    @property
+    def location(self) -> str: ...
+
+    async def open(self, resume: Mapping[str, Any] | None = None) -> None: ...
+
+    async def write(self, app_id: int, metric: str, points: Sequence[Point]) -> None: ...
+
+    async def flush(self) -> Position: ...
+
+    async def close(self) -> None: ...
+
+
+def row(app_id: int, metric: str, point: Point) -> tuple[int, str, str, float | None]:
+    """A point as a row of the long-format table (time as ISO 8601 UTC with ``Z``)."""
+    return app_id, metric, format_time(point.time), point.value

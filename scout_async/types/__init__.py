@@ -1,0 +1,58 @@
+"""The models of the Scout API: what the resources return.
+
+>>> from scout_async.types import Endpoint, Trace
+"""
+
+from ._models import (
+    AnomalyDeploy,
+    AnomalyEvent,
+    AnomalySmartMonitor,
+    ApmUsage,
+    App,
+    BillingPeriod,
+    Endpoint,
+    ErrorGroup,
+    ErrorOccurrence,
+    ErrorUsage,
+    Insight,
+    InsightGroup,
+    InsightsOverview,
+    InsightTimeframe,
+    Job,
+    JobTrace,
+    LogUsage,
+    NodeUsage,
+    Point,
+    Series,
+    Span,
+    Trace,
+    TraceSummary,
+    Usage,
+)
+
+__all__ = [
+    "AnomalyDeploy",
+    "AnomalyEvent",
+    "AnomalySmartMonitor",
+    "ApmUsage",
+    "App",
+    "BillingPeriod",
+    "Endpoint",
+    "ErrorGroup",
+    "ErrorOccurrence",
+    "ErrorUsage",
+    "Insight",
+    "InsightGroup",
+    "InsightTimeframe",
+    "InsightsOverview",
+    "Job",
+    "JobTrace",
+    "LogUsage",
+    "NodeUsage",
+    "Point",
+    "Series",
+    "Span",
+    "Trace",
+    "TraceSummary",
+    "Usage",
+]

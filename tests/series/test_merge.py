@@ -1,0 +1,89 @@
+"""The merge's pure checks: ownership, order, duplicates and the step of an answer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import scout_async
+from scout_async import Point
+from scout_async._series.merge import owned_points, parse_series_results
+from scout_async._series.planner import Chunk
+
+T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+M = timedelta(minutes=1)
+CHUNK = Chunk(start=T0, end=T0 + 60 * M, owned_start=T0, owned_end=T0 + 60 * M, step=M)
+
+
+def points(*minutes: int) -> list[Point]:
+    return [Point(T0 + m * M, float(m)) for m in minutes]
+
+
+def test_owned_points_sorts_and_keeps_only_what_the_chunk_owns() -> None:
+    got = owned_points(points(60, 2, 0, 1), CHUNK, method="GET", path="/p")
+    assert [p.time for p in got] == [T0, T0 + M, T0 + 2 * M]
+
+
+def test_a_bucket_twice_is_a_format_error() -> None:
+    with pytest.raises(scout_async.ResponseFormatError, match="twice"):
+        owned_points(points(0, 1, 1, 2), CHUNK, method="GET", path="/p")
+
+
+@pytest.mark.parametrize(
+    ("minutes", "actual"),
+    [
+        ((0, 2, 4, 6, 8), 2 * M),  # a 2 m answer
+        ((0, 2, 6, 8, 10), 2 * M),  # a 2 m answer with a bucket missing
+        ((0, 10, 20, 40), 10 * M),  # a 10 m answer with a gap
+    ],
+)
+def test_a_coarser_answer_is_a_step_mismatch(minutes: tuple[int, ...], actual: timedelta) -> None:
+    with pytest.raises(scout_async.StepMismatchError) as info:
+        owned_points(points(*minutes), CHUNK, method="GET", path="/p")
+    assert (info.value.expected, info.value.actual) == (M, actual)
+
+
+@pytest.mark.parametrize(
+    "moments",
+    [[T0 + M / 2], [T0, T0 + M + timedelta(seconds=30)]],
+    ids=["off-grid", "half-step"],
+)
+def test_a_finer_or_off_grid_answer_is_a_step_mismatch(moments: list[datetime]) -> None:
+    with pytest.raises(scout_async.StepMismatchError):
+        owned_points([Point(t, 1.0) for t in moments], CHUNK, method="GET", path="/p")
+
+
+@pytest.mark.parametrize("minutes", [(0, 5), (0, 5, 10), (3, 4, 9, 10)])
+def test_sparse_or_gappy_series_at_the_right_step_pass(minutes: tuple[int, ...]) -> None:
+    assert len(owned_points(points(*minutes), CHUNK, method="GET", path="/p")) == len(minutes)
+
+
+@pytest.mark.parametrize(
+    "results",
+    [
+        [],
+        {"series": []},
+        {"series": {"other": []}},
+        {"series": {"m": {"a": 1}}},
+        {"series": {"m": [["2026-01-01T00:00:00Z"]]}},
+        {"series": {"m": [["2026-01-01T00:00:00Z", "7"]]}},
+        {"series": {"m": [["not a time", 1]]}},
+    ],
+)
+def test_malformed_series_results_are_format_errors(results: object) -> None:
+    with pytest.raises(scout_async.ResponseFormatError):
+        parse_series_results(results, "m", method="GET", path="/p")
+
+
+def test_series_results_accept_nulls_the_spec_shape_and_an_empty_series() -> None:
+    results = {
+        "summaries": {"m": 2.5},
+        "series": {
+            "m": [["2026-03-01T00:00:00Z", None], {"timestamp": "2026-03-01T00:01:00Z", "value": 3}]
+        },
+    }
+    got, summary = parse_series_results(results, "m", method="GET", path="/p")
+    assert got == [Point(T0, None), Point(T0 + M, 3.0)]
+    assert summary == 2.5
+    assert parse_series_results({"series": {}}, "m", method="GET", path="/p") == ([], None)
