@@ -39,8 +39,13 @@ class BackgroundJobs:
             try:
                 with scope:
                     await job()
-            except Exception:  # a bug, not a request failure: those travel to the consumer
-                logger.exception("a background job of scout_async failed")
+            except Exception as exc:
+                if _consumer_gone(exc):
+                    # Its consumer went away (a ``break``, a cancel, an error of its own) while
+                    # it was handing over a result: normal use, nothing to report.
+                    logger.debug("a background job of scout_async lost its consumer", exc_info=True)
+                else:  # a bug, not a request failure: those travel to the consumer
+                    logger.exception("a background job of scout_async failed")
             finally:
                 self._running.pop(scope, None)
                 finished.set()
@@ -66,6 +71,14 @@ class BackgroundJobs:
             scope.cancel()
         for _, finished in pending:
             await finished.wait()
+
+
+def _consumer_gone(exc: BaseException) -> bool:
+    """Whether ``exc`` (or every error of a group) says the stream to the consumer was closed."""
+    inner = getattr(exc, "exceptions", None)
+    if isinstance(exc, Exception) and isinstance(inner, tuple) and inner:  # an exception group
+        return all(_consumer_gone(error) for error in inner)
+    return isinstance(exc, (anyio.BrokenResourceError, anyio.ClosedResourceError))
 
 
 def _running_on_trio() -> bool:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import random
+import sys
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -31,13 +33,22 @@ from ._exceptions import (
     ResponseFormatError,
     ScoutError,
 )
-from ._protocol import backoff_delay, decode_envelope, is_retryable_status, parse_retry_after
-from ._redact import redacting_logs
+from ._protocol import backoff_delay, decode_envelope, is_transient, parse_retry_after
+from ._redact import Secret, redacting_logs
 from ._version import __version__
 
 __all__ = ["ClientStats", "Core"]
 
+if sys.version_info >= (3, 11):
+    from builtins import BaseExceptionGroup
+else:  # pragma: no cover - anyio brings the backport on 3.10
+    from exceptiongroup import BaseExceptionGroup
+
 logger = logging.getLogger(LOGGER_NAME)
+# A library leaves output to its application (logging HOWTO, "Configuring Logging for a
+# Library"): without a handler of the application's, warnings go nowhere instead of to stderr
+# through logging's last resort, where they interleaved with the CLI's own notes.
+logger.addHandler(logging.NullHandler())
 
 USER_AGENT = f"scout-async/{__version__}"
 
@@ -75,13 +86,13 @@ class Core:
         self._max_retries = config.max_retries
         self._max_retry_after = max_retry_after
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            timeout=config.timeout,
-            limits=httpx.Limits(
-                max_connections=config.max_concurrency,
-                max_keepalive_connections=config.max_concurrency,
-            ),
+        # Several small pools rather than one large one: httpcore scans every connection of a
+        # pool for every request (quadratic in the pool's size), which collapses one pool of 32
+        # or more (benchmarks/bench_concurrency.py). A request goes to the least busy pool.
+        self._pools: list[httpx.AsyncClient] = (
+            [http_client] if http_client is not None else _make_pools(config)
         )
+        self._pool_load = [0] * len(self._pools)
         self.limiter = anyio.CapacityLimiter(config.max_concurrency)
         self._jobs = BackgroundJobs()
         self._rng = rng or random.Random()
@@ -91,6 +102,9 @@ class Core:
         self._interval = 1.0 / config.rate_limit if config.rate_limit else 0.0
         self._next_start = 0.0
         self.stats = ClientStats()
+        # Steps whose band's upper edge Scout answered at the next step (the planner's lesson,
+        # kept for the client's life: ``_series.planner.heal_chunk``).
+        self.exclusive_edges: set[timedelta] = set()
         self._closed = False
         self._log_guard = redacting_logs(config.api_key)
         self._log_guard.__enter__()
@@ -138,11 +152,19 @@ class Core:
             self._closed = True
             try:
                 if self._owns_http:
-                    await self._http.aclose()
+                    for pool in self._pools:
+                        await pool.aclose()
             finally:
                 self._log_guard.__exit__(None, None, None)
 
-    def _build_request(self, path: str, params: Mapping[str, str] | None) -> httpx.Request:
+    @property
+    def pool_count(self) -> int:
+        """How many httpx connection pools this core spreads its requests over."""
+        return len(self._pools)
+
+    def _build_request(
+        self, http: httpx.AsyncClient, path: str, params: Mapping[str, str] | None
+    ) -> httpx.Request:
         query = dict(params or {})
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         content: bytes | None = None
@@ -154,7 +176,7 @@ class Core:
         else:
             content = json.dumps({"key": key}).encode()
             headers["Content-Type"] = "application/json"
-        return self._http.build_request(
+        return http.build_request(
             "GET",
             self._base_url + path,
             params=query,
@@ -166,8 +188,10 @@ class Core:
     async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         """GET ``path`` (relative to the base URL) and return the envelope's ``results``.
 
-        Retries connection errors, timeouts, 408, 429 and 5xx up to ``max_retries`` times; the
-        concurrency limit is held per attempt, never across the sleep between attempts.
+        Retries connection errors, timeouts, 408, 429, 5xx and a success whose body is not JSON
+        up to ``max_retries`` times; the concurrency limit is held per attempt, never across the
+        sleep between attempts. Whatever fails, the caller gets a ``ScoutError`` whose traceback
+        starts here: the frames below held the built request (the key, with query auth).
         """
         self.require_open()
         retry = 0
@@ -181,7 +205,7 @@ class Core:
                     await self._wait_for_pace()
                     return await self._attempt(path, params, retry)
             except ScoutError as exc:
-                error = self._key.scrub_exception(exc)
+                error = _bare(exc, self._key)
                 delay = backoff_delay(retry, rng=self._rng)
                 server_wait = error.retry_after if isinstance(error, APIStatusError) else None
                 if server_wait is not None:
@@ -193,7 +217,7 @@ class Core:
                     self._pause_everyone(min(delay, self._max_retry_after))
                 if (
                     retry >= self._max_retries
-                    or not _retryable(error)
+                    or not is_transient(error)
                     or (server_wait is not None and server_wait > self._max_retry_after)
                 ):
                     raise error from exc.__cause__
@@ -210,32 +234,12 @@ class Core:
                 await self.clock.sleep(delay)
 
     async def _attempt(self, path: str, params: Mapping[str, str] | None, retry: int) -> Any:
-        request = self._build_request(path, params)
         stats = self.stats
         stats.requests += 1
         stats.in_flight += 1
         stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
         try:
-            try:
-                # Never follow a redirect: httpx strips only ``Authorization`` across origins,
-                # so the X-SCOUT-API header would go to wherever the redirect points.
-                response = await self._http.send(request, stream=True, follow_redirects=False)
-                try:
-                    content = await response.aread()
-                finally:
-                    await response.aclose()
-            except httpx.TimeoutException as exc:
-                raise APITimeoutError(
-                    f"timed out ({type(exc).__name__})", method="GET", path=path
-                ) from exc
-            except httpx.DecodingError as exc:
-                raise ResponseFormatError(
-                    f"the body could not be decoded ({exc})", method="GET", path=path
-                ) from exc
-            except httpx.RequestError as exc:
-                raise APIConnectionError(
-                    f"connection failed ({type(exc).__name__}: {exc})", method="GET", path=path
-                ) from exc
+            response, content = await self._exchange(path, params)
         finally:
             stats.in_flight -= 1
         if 300 <= response.status_code < 400:
@@ -267,6 +271,49 @@ class Core:
             ),
         )
 
+    async def _exchange(
+        self, path: str, params: Mapping[str, str] | None
+    ) -> tuple[httpx.Response, bytes]:
+        """Send one request and read its body; any failure of the way is a ``ScoutError``.
+
+        The built request is never bound to a name here: a frame's locals show in error trackers
+        that capture them, and with query auth its URL holds the key."""
+        load = self._pool_load
+        index = load.index(min(load)) if len(load) > 1 else 0
+        http = self._pools[index]
+        load[index] += 1
+        try:
+            # Never follow a redirect: httpx strips only ``Authorization`` across origins, so
+            # the X-SCOUT-API header would go to wherever the redirect points.
+            response = await http.send(
+                self._build_request(http, path, params), stream=True, follow_redirects=False
+            )
+            try:
+                content = await response.aread()
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException as exc:
+            raise APITimeoutError(
+                f"timed out ({type(exc).__name__})", method="GET", path=path
+            ) from exc
+        except httpx.DecodingError as exc:
+            raise ResponseFormatError(
+                f"the body could not be decoded ({exc})", method="GET", path=path
+            ) from exc
+        except httpx.RequestError as exc:
+            raise APIConnectionError(
+                f"connection failed ({type(exc).__name__}: {exc})", method="GET", path=path
+            ) from exc
+        except Exception as exc:  # whatever else the HTTP stack raises is still a ScoutError
+            raise _transport_failure(exc, path) from exc
+        finally:
+            load[index] -= 1
+        return response, content
+
+    def pause_remaining(self) -> float:
+        """Seconds left in the client-wide pause after a 429, on ``clock`` (0.0: none)."""
+        return max(0.0, self._resume_at - self.clock.monotonic())
+
     def _paused(self) -> bool:
         return self._resume_at > self.clock.monotonic()
 
@@ -292,10 +339,72 @@ class Core:
         self._resume_at = max(self._resume_at, self.clock.monotonic() + delay)
 
 
-def _retryable(error: ScoutError) -> bool:
-    if isinstance(error, APIConnectionError):
-        return True
-    return isinstance(error, APIStatusError) and is_retryable_status(error.status_code)
+#: Connections per httpx pool at most: up to 16, one pool's per-request scan stays cheap
+#: (the knee of benchmarks/bench_concurrency.py lies between 16 and 32 on a 2-core machine).
+POOL_SIZE = 16
+
+
+def pool_sizes(max_concurrency: int, pool_size: int = POOL_SIZE) -> list[int]:
+    """The connection limits of the pools for ``max_concurrency``: as few pools as keep each
+    at most ``pool_size``, sized as evenly as possible, adding up to ``max_concurrency``."""
+    count = -(-max_concurrency // pool_size)
+    base, extra = divmod(max_concurrency, count)
+    return [base + 1 if i < extra else base for i in range(count)]
+
+
+def _make_pools(config: ClientConfig) -> list[httpx.AsyncClient]:
+    # Every connection a pool may open stays alive for reuse: the limiter never lets more
+    # requests in flight than the pools hold together, so none waits for a pool's connection.
+    return [
+        httpx.AsyncClient(
+            timeout=config.timeout,
+            limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+        )
+        for size in pool_sizes(config.max_concurrency)
+    ]
+
+
+def _transport_failure(exc: Exception, path: str) -> ScoutError:
+    """The ``ScoutError`` for what the HTTP stack raised beyond httpx's own errors: failed
+    connection attempts (an ``OSError``, or a group of them from concurrent attempts) are a
+    connection error, retried; anything else (an ``OverflowError``, an invalid URL) would fail
+    the same way again, so it is not."""
+    leaves = _leaves(exc)
+    first = leaves[0]
+    said = f"{type(first).__name__}: {first}" if str(first) else type(first).__name__
+    if all(isinstance(leaf, (OSError, httpx.RequestError)) for leaf in leaves):
+        return APIConnectionError(f"connection failed ({said})", method="GET", path=path)
+    return ScoutError(f"the HTTP request could not be made ({said})", method="GET", path=path)
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
+def _bare(error: ScoutError, key: Secret) -> ScoutError:
+    """``error`` without the key in its messages and with no traceback, and so every exception
+    in its chain of causes and in its groups.
+
+    Their frames (httpx's, httpcore's, this module's) hold the built request, its headers and
+    the body read: an error tracker that captures frame locals (Sentry-style,
+    ``traceback.TracebackException(capture_locals=True)``) would show the key in any auth mode,
+    or a server's message echoing it. The messages say what failed; raising ``error`` again
+    starts a fresh traceback at the caller's frame."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        key.scrub_exception(current)
+        current.__traceback__ = None
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+    return error
 
 
 def _short(error: ScoutError) -> str:

@@ -6,7 +6,8 @@ person reads in a message, a checkpoint or the CLI (UTC, ``Z``, a fraction only 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from ._constants import TIME_FORMAT
 
@@ -32,12 +33,66 @@ def display_time(moment: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    """An ISO 8601 timestamp from Scout as an aware UTC datetime (``Z``, an offset; naive = UTC)."""
+    """An ISO 8601 timestamp from Scout as an aware UTC datetime (``Z``, an offset; naive = UTC).
+
+    The same forms are read on every Python version: Python 3.10's ``fromisoformat`` refuses a
+    fraction of other than 3 or 6 digits (``.5``, ``.1234567``), an offset without a colon
+    (``+0000``) or of hours only (``+00``), a ``Z`` and a comma before the fraction, all of which
+    3.11 reads. The common form takes ``fromisoformat`` (fast); the rest ``_parse_lenient``.
+    """
+    if len(text) == 20 and text[19] == "Z":
+        # Scout's own form, ``2026-07-05T17:20:11Z``, once per point: no further checks (the
+        # offset read is UTC itself). Any other form, or a malformed one, takes the full path.
+        try:
+            return _fromisoformat(text[:19] + "+00:00")
+        except ValueError:
+            pass
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    moment = datetime.fromisoformat(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = _parse_lenient(text)
     if moment.tzinfo is timezone.utc:
         return moment
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)
+
+
+_fromisoformat = datetime.fromisoformat
+
+_ISO = re.compile(
+    r"(?P<year>\d{4})-?(?P<month>\d{2})-?(?P<day>\d{2})"
+    r"(?:[T ](?P<hour>\d{2})(?::?(?P<minute>\d{2})(?::?(?P<second>\d{2})"
+    r"(?:[.,](?P<fraction>\d+))?)?)?"
+    r"(?P<offset>[+-]\d{2}(?::?\d{2}(?::?\d{2}(?:\.\d{1,6})?)?)?)?)?",
+    re.ASCII,
+)
+
+
+def _parse_lenient(text: str) -> datetime:
+    """The ISO 8601 forms ``fromisoformat`` reads on 3.11 but not on 3.10 (see ``parse_time``);
+    a fraction beyond microseconds is cut, as 3.11 does. ``ValueError`` for anything else."""
+    found = _ISO.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(f"not an ISO 8601 date and time: {text!r}")
+    part = found.groupdict()
+    fraction = (part["fraction"] or "")[:6].ljust(6, "0")
+    zone: tzinfo | None = None
+    if part["offset"]:
+        sign = -1 if part["offset"][0] == "-" else 1
+        digits = part["offset"][1:].replace(":", "")
+        seconds = float(digits[4:]) if len(digits) > 4 else 0.0
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0), seconds=seconds)
+        zone = timezone(sign * offset)
+    return datetime(
+        int(part["year"]),
+        int(part["month"]),
+        int(part["day"]),
+        int(part["hour"] or 0),
+        int(part["minute"] or 0),
+        int(part["second"] or 0),
+        int(fraction),
+        tzinfo=zone,
+    )

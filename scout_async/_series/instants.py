@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from .._constants import EARLIEST_DATA, FUTURE_MARGIN
 from .._exceptions import ArgumentError, ArgumentTypeError
 from .._time import display_time
 
-__all__ = ["require_aware", "sent_window"]
+__all__ = ["require_aware", "require_reachable", "sent_window"]
 
 
 def require_aware(value: object, name: str) -> datetime:
@@ -50,3 +51,24 @@ def sent_window(start: object, end: object) -> tuple[datetime, datetime]:
             "that spans at least one whole second"
         )
     return start_sent, end_sent
+
+
+def require_reachable(start: datetime, end: datetime, *, now: datetime) -> None:
+    """``ArgumentError`` unless Scout could hold data for part of ``[start, end)``: ``start`` not
+    before ``EARLIEST_DATA`` (Scout did not exist) and ``end`` at most ``FUTURE_MARGIN`` (a day)
+    after ``now``, the client's clock; so a typo'd year never plans thousands of requests.
+
+    ``start`` and ``end`` are aware (see ``sent_window``).
+    """
+    now = require_aware(now, "clock.now()")
+    if start < EARLIEST_DATA:
+        raise ArgumentError(
+            f"start ({display_time(start)}) is before {EARLIEST_DATA.year}: Scout did not exist "
+            f"yet and holds no data from then; check the year (e.g. datetime({now.year}, ...))"
+        )
+    if end > now + FUTURE_MARGIN:
+        raise ArgumentError(
+            f"end ({display_time(end)}) is more than a day after now ({display_time(now)} by "
+            "the client's clock): Scout holds no data from the future; end the window at now, "
+            "or check the year"
+        )

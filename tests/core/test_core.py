@@ -209,21 +209,61 @@ async def test_429_pauses_every_task_of_the_client(
 @pytest.mark.parametrize(
     ("body", "why"),
     [
-        (b"<html>502 Bad Gateway</html>", "not JSON"),
-        (b'{"header": {"status": {"code": 200', "not JSON"),
-        (b'{"results": {"apps": []}}', "no Scout envelope"),
+        (b'{"header": {"status": {"message": "OK"}}}', "no Scout envelope"),
         (b"[1, 2, 3]", "no Scout envelope"),
+        (b'{"apps": []}', "no Scout envelope"),
         (b'{"header": {"status": {"code": 200, "message": "OK"}}}', "no 'results'"),
     ],
-    ids=["html", "truncated", "no-header", "array", "no-results"],
+    ids=["no-results-no-code", "array", "bare-results", "no-results"],
 )
-async def test_malformed_bodies_are_response_format_errors(
+async def test_json_that_is_not_the_envelope_is_a_response_format_error(
     body: bytes, why: str, client: scout_async.ScoutClient
 ) -> None:
+    # Asking again gets the same JSON: not retried.
     with respx.mock() as router:
         route = router.get(f"{BASE_URL}/apps").respond(200, content=body)
         with pytest.raises(scout_async.ResponseFormatError, match=why):
             await client.apps.list()
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html>502 Bad Gateway</html>", b'{"header": {"status": {"code": 200', b""],
+    ids=["html", "truncated", "empty"],
+)
+async def test_a_200_whose_body_is_not_json_is_retried_then_a_response_format_error(
+    body: bytes, client: scout_async.ScoutClient, clock: VirtualClock
+) -> None:
+    # A body cut short on the way, or a proxy's page at 200, is a fault of the way: like a 502.
+    with respx.mock() as router:
+        route = router.get(f"{BASE_URL}/apps").respond(200, content=body)
+        with pytest.raises(scout_async.ResponseFormatError, match="not JSON"):
+            await client.apps.list()
+        assert route.call_count == 4  # max_retries=3: bounded
+        assert len(clock.sleeps) == 3
+        flaky = [httpx.Response(200, content=body), httpx.Response(200, json=APPS)]
+        router.get(f"{BASE_URL}/apps").mock(side_effect=flaky)
+        assert len(await client.apps.list()) == 1
+    assert client.stats.retries == 4
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"results": {"apps": []}},
+        {"header": {"apiVersion": "0.1"}, "results": {"apps": []}},
+        {"header": {"status": {"message": "OK"}}, "results": {"apps": []}},
+    ],
+    ids=["no-header", "no-status", "no-code"],
+)
+async def test_an_envelope_without_a_status_code_is_accepted(
+    body: dict[str, object], client: scout_async.ScoutClient
+) -> None:
+    # Scout's other clients take a 200 whose envelope lacks header.status.code as a success.
+    with respx.mock() as router:
+        route = router.get(f"{BASE_URL}/apps").respond(200, json=body)
+        assert await client.apps.list() == []
     assert route.call_count == 1
 
 

@@ -12,6 +12,7 @@ import pytest
 
 import scout_async
 from scout_async.testing import DEFAULT_API_KEY, Fault, ScoutSimulator, SimulatorServer
+from tests.conftest import VirtualClock
 
 NOW = datetime(2026, 7, 5, 17, 20, 11, tzinfo=timezone.utc)
 
@@ -163,14 +164,32 @@ async def test_step_fault_is_caught(server: SimulatorServer, sim: ScoutSimulator
     assert info.value.actual == timedelta(minutes=5)
 
 
-@pytest.mark.parametrize("kind", ["not-json", "truncated", "no-envelope", "wrong-shape"])
+@pytest.mark.parametrize(
+    ("kind", "attempts"),
+    [("not-json", 4), ("truncated", 4), ("no-envelope", 1), ("wrong-shape", 1)],
+)
 async def test_malformed_bodies_over_http(
-    kind: str, server: SimulatorServer, sim: ScoutSimulator
+    kind: str, attempts: int, server: SimulatorServer, sim: ScoutSimulator
 ) -> None:
+    # A body that is not JSON at all is a fault of the way, retried; JSON of another shape is not.
     sim.add_fault(Fault(path="/apps/101", malformed=kind, times=None))  # type: ignore[arg-type]
-    async with client_for(server) as client:
+    async with client_for(server, clock=VirtualClock(wall=NOW)) as client:
         with pytest.raises(scout_async.ResponseFormatError):
             await client.apps.get(101)
+    assert len(sim.requests) == attempts
+
+
+@pytest.mark.parametrize("kind", ["not-json", "truncated"])
+async def test_a_body_cut_short_once_is_retried_over_http(
+    kind: str, server: SimulatorServer, sim: ScoutSimulator
+) -> None:
+    sim.add_fault(Fault(path="/apps/101/metrics/*", malformed=kind, skip=1))  # type: ignore[arg-type]
+    start = NOW - timedelta(hours=5)
+    async with client_for(server, clock=VirtualClock(wall=NOW)) as client:
+        series = await client.metrics.get(101, "apdex", start=start, end=NOW, resolution="1m")
+    # NOW (17:20:11) is off the grid; the buckets from 17:18 on have not closed (lateness 2 min).
+    assert len(series.points) == 5 * 60 - 2
+    assert [r.fault is not None for r in sim.requests].count(True) == 1
 
 
 async def test_concurrency_limit_holds_on_the_server(

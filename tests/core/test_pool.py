@@ -1,0 +1,154 @@
+"""The client's connection pools (issue 17): layout, and reuse that stays correct over real
+localhost HTTP when the server closes idle connections, resets a reused one, or a request is
+cancelled mid-way."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+
+import anyio
+import psutil
+import pytest
+
+import scout_async
+from scout_async._core import POOL_SIZE, pool_sizes
+from scout_async.testing import DEFAULT_API_KEY, Fault, ScoutSimulator, SimulatorServer
+
+NOW = datetime(2026, 7, 5, 17, 20, 11, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def sim() -> ScoutSimulator:
+    return ScoutSimulator(now=NOW)
+
+
+@pytest.fixture
+async def server(sim: ScoutSimulator) -> AsyncIterator[SimulatorServer]:
+    async with SimulatorServer(sim) as running:
+        yield running
+
+
+def open_connections(port: int) -> int:
+    """This process's established TCP connections to ``port``."""
+    return sum(
+        1
+        for c in psutil.Process(os.getpid()).net_connections(kind="tcp")
+        if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
+    )
+
+
+def client_for(url: str, max_concurrency: int = 8) -> scout_async.ScoutClient:
+    return scout_async.ScoutClient(
+        api_key=DEFAULT_API_KEY, base_url=url, max_concurrency=max_concurrency, max_retries=3
+    )
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "sizes"),
+    [
+        (1, [1]),
+        (8, [8]),
+        (16, [16]),
+        (17, [9, 8]),
+        (32, [16, 16]),
+        (64, [16] * 4),
+        (50, [13, 13, 12, 12]),
+    ],
+)
+def test_pools_hold_at_most_pool_size_and_add_up(concurrency: int, sizes: list[int]) -> None:
+    assert pool_sizes(concurrency) == sizes
+    assert sum(sizes) == concurrency
+    assert max(sizes) <= POOL_SIZE
+
+
+def test_a_client_spreads_over_several_pools_only_past_pool_size() -> None:
+    assert client_for("http://127.0.0.1:1", POOL_SIZE)._core.pool_count == 1
+    assert client_for("http://127.0.0.1:1", 4 * POOL_SIZE)._core.pool_count == 4
+
+
+async def test_requests_use_every_pool_and_return_every_slot(
+    server: SimulatorServer, sim: ScoutSimulator
+) -> None:
+    sim.latency = 0.2  # long enough for all 48 requests to be in flight at once
+    async with client_for(server.url, 48) as client:
+        core = client._core
+        seen: list[int] = []
+
+        async def one() -> None:
+            await client.apps.list()
+
+        async def watch() -> None:
+            with anyio.fail_after(30):
+                while sim.in_flight < 48:  # noqa: ASYNC110 - polling the simulator's counter
+                    await anyio.sleep(0.01)
+            seen.extend(core._pool_load)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(watch)
+            for _ in range(48):
+                tg.start_soon(one)
+        # All three pools of 16 were busy at once, none over its size, and each slot came back.
+        assert seen == [16, 16, 16]
+        assert core._pool_load == [0, 0, 0]
+        assert open_connections(server.port) == 48  # each pool keeps its connections for reuse
+        assert client.stats.retries == 0
+
+
+async def test_a_server_closing_idle_connections_costs_no_retry(sim: ScoutSimulator) -> None:
+    async with SimulatorServer(sim) as first:
+        port, url = first.port, first.url
+        client = client_for(url, 32)
+        async with anyio.create_task_group() as tg:
+            for _ in range(32):
+                tg.start_soon(client.apps.list)
+        assert open_connections(port) > 0
+    # The server went away with every idle connection the pools kept; one comes back on the
+    # same port. The next requests find the closed connections, drop them and open new ones.
+    async with SimulatorServer(sim, port=port), client:
+        async with anyio.create_task_group() as tg:
+            for _ in range(32):
+                tg.start_soon(client.apps.list)
+        assert client.stats.retries == 0
+        assert client._core._pool_load == [0, 0]
+
+
+async def test_a_reset_on_a_reused_connection_is_retried_and_the_connection_dropped(
+    server: SimulatorServer, sim: ScoutSimulator
+) -> None:
+    async with client_for(server.url, 2) as client:
+        await client.apps.list()  # a connection is now in the pool
+        sim.add_fault(Fault(path="/apps", drop=True))  # the reused connection breaks mid-body
+        await client.apps.list()
+        assert client.stats.retries == 1
+        for _ in range(5):  # nothing broken is left to reuse: no further retry
+            await client.apps.list()
+        assert client.stats.retries == 1
+        assert open_connections(server.port) <= 2
+        assert client._core._pool_load == [0]
+
+
+async def test_cancelling_mid_request_leaves_no_broken_connection(
+    server: SimulatorServer, sim: ScoutSimulator
+) -> None:
+    async with client_for(server.url, 2) as client:
+        await client.apps.list()
+        sim.add_fault(Fault(path="/apps", latency=30.0))
+        with anyio.CancelScope() as scope:
+
+            async def cancel_once_in_flight() -> None:
+                with anyio.fail_after(30):
+                    while sim.in_flight < 1:  # noqa: ASYNC110 - polling the simulator's counter
+                        await anyio.sleep(0.01)
+                scope.cancel()
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(cancel_once_in_flight)
+                await client.apps.list()
+        assert scope.cancelled_caught
+        assert client._core._pool_load == [0]  # the cancelled request gave its slot back
+        for _ in range(5):
+            await client.apps.list()
+        assert client.stats.retries == 0
+        assert open_connections(server.port) <= 2
