@@ -55,7 +55,8 @@ def test_backfill_to_file_starts_the_simulator_itself(tmp_path: Path) -> None:
     assert "SCOUT_API_URL is not set: started the Scout simulator at http://127.0.0.1:" in (
         result.stdout
     )
-    assert check_minutes(target) in (1440, 1441)
+    # A day up to now, less the buckets not closed yet (lateness 2 min).
+    assert check_minutes(target) in (1438, 1439)
     assert f"to {target}" in result.stdout
 
 
@@ -67,7 +68,7 @@ def test_backfill_to_file_uses_the_environment(server: SimulatorServer, tmp_path
         env={"SCOUT_API_URL": server.url, "SCOUT_API_KEY": KEY},
     )  # fmt: skip
     assert "started the Scout simulator" not in result.stdout
-    assert check_minutes(target) in (360, 361)
+    assert check_minutes(target) in (358, 359)  # less the buckets not closed yet
     assert {r.path for r in server.simulator.requests} == {"/api/v0/apps/104/metrics/throughput"}
 
 
@@ -91,4 +92,4 @@ def test_the_pytest_example() -> None:
     result = run(
         "-m", "pytest", str(EXAMPLES / "test_with_simulator.py"), "-q", "-p", "no:cacheprovider"
     )
-    assert "5 passed" in result.stdout
+    assert "7 passed" in result.stdout

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import builtins
 from datetime import datetime
 
 from .._core import Core
-from ..types._models import AnomalyEvent
+from ..types._models import AnomalyEvent, Listing
 from .checks import check_flag, check_id, check_optional_name, check_text
+from .names import anomaly_endpoint
 from .shape import field, parse
 from .windows import ERROR_LOOKBACK, list_in_windows, lookback_window
 
@@ -30,18 +30,25 @@ class Anomalies:
         metric: str | None = None,
         endpoint: str | None = None,
         clamp: bool = False,
-    ) -> builtins.list[AnomalyEvent]:
+    ) -> Listing[AnomalyEvent]:
         """The anomaly events overlapping ``[start, end)``, latest start first.
 
         ``state`` is ``open``, ``closed`` or ``all`` (Scout's default); ``metric`` a metric name
-        such as ``response_time`` or ``error_rate`` (not checked here: Scout may add more);
-        ``endpoint`` an endpoint *name* (exact match, not the id). Scout serves the last 30 days
-        only: an older ``start`` is a ``ValueError`` before any request, or with ``clamp=True``
-        is moved up to the earliest allowed instant. A window over 14 days is fetched as several
-        requests, merged without duplicates (an event seen in two keeps the newer figures).
+        such as ``response_time`` or ``error_rate`` (not checked here: Scout may add more).
+        ``endpoint`` narrows them to one endpoint. Scout stores and matches the scoped metric
+        name (``Controller/users/index``, as ``AnomalyEvent.endpoint`` shows it), so an
+        endpoint's plain name (``Endpoint.name``, ``users/index``) or its ``Endpoint.id`` is sent
+        scoped; a scoped name goes as is.
 
-        >>> events = await client.anomalies.list(101, start=t0, end=t1, state="open")
+        Scout serves the last 30 days only: an older ``start`` is a ``ValueError`` before any
+        request, or with ``clamp=True`` is moved up to the earliest allowed instant. A window over
+        14 days is fetched as several requests, merged without duplicates (an event seen in two
+        keeps the newer figures). Scout returns at most 100 events per request: ``capped`` on the
+        result says it did.
+
+        >>> events = await client.anomalies.list(101, start=t0, end=t1, endpoint="users/index")
         >>> [(e.metric, e.endpoint, e.severity) for e in events]
+        [('error_rate', 'Controller/users/index', 'critical')]
         """
         check_id(app_id)
         params: dict[str, str] = {}
@@ -50,7 +57,7 @@ class Anomalies:
         if metric is not None:
             params["metric"] = check_text(metric, "metric")
         if endpoint is not None:
-            params["endpoint"] = check_text(endpoint, "endpoint")
+            params["endpoint"] = anomaly_endpoint(endpoint)
         start_utc, end_utc = lookback_window(
             start,
             end,

@@ -11,7 +11,7 @@ from typing import Any
 from .._core import Core
 from .._exceptions import ResponseFormatError
 from .._time import format_time
-from ..types._models import Endpoint
+from ..types._models import Endpoint, Page
 from .checks import check_count, check_id, check_optional_name
 from .shape import field, parse_list
 from .windows import short_window
@@ -26,21 +26,29 @@ def _window_params(start: datetime, end: datetime) -> dict[str, str]:
     return {"from": format_time(start), "to": format_time(end)}
 
 
-def _endpoint_page(results: Any, path: str) -> tuple[builtins.list[Endpoint], bool, int | None]:
-    """The endpoints of one answer, whether more follow, and the total (if Scout said). Reads
-    both shapes (quirk 5): the bare list, and ``{endpoints, count, total_count, has_more}``."""
+def _endpoint_page(results: Any, path: str) -> Page[Endpoint]:
+    """The endpoints of one answer, whether more follow, and Scout's figures (where it sends
+    them). Reads both shapes (quirk 5): the bare list, and ``{endpoints, count, total_count,
+    has_more}``."""
     if isinstance(results, builtins.list):
-        return parse_list(results, Endpoint, path), False, None
+        return Page(items=parse_list(results, Endpoint, path), has_more=False)
     items = parse_list(field(results, "endpoints", builtins.list, path), Endpoint, path)
     has_more = results.get("has_more", False)
     if not isinstance(has_more, bool):
         raise ResponseFormatError(
             f"expected results.has_more to be a bool, got {has_more!r}", method="GET", path=path
         )
-    total = results.get("total_count")
-    if isinstance(total, bool) or not isinstance(total, int):
-        total = None  # informational: paging goes by has_more
-    return items, has_more, total
+    # Informational (paging goes by has_more): kept when they are counts.
+    return Page(
+        items=items,
+        has_more=has_more,
+        total_count=_count(results.get("total_count")),
+        count=_count(results.get("count")),
+    )
+
+
+def _count(value: Any) -> int | None:
+    return None if isinstance(value, bool) or not isinstance(value, int) else value
 
 
 class Endpoints:
@@ -58,7 +66,46 @@ class Endpoints:
         start_utc, end_utc = short_window(start, end, "endpoints.list")
         path = f"/apps/{app_id}/endpoints"
         results = await self._core.get(path, _window_params(start_utc, end_utc))
-        return _endpoint_page(results, path)[0]
+        return _endpoint_page(results, path).items
+
+    async def page(
+        self,
+        app_id: int,
+        *,
+        start: datetime,
+        end: datetime,
+        sort_by: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[Endpoint]:
+        """One page of the app's endpoints over ``[start, end)``: at most ``limit`` from
+        ``offset`` on, optionally sorted descending by ``sort_by``, with Scout's paging figures
+        (``total_count`` across all pages, ``count`` of this page, ``has_more``).
+
+        >>> page = await client.endpoints.page(101, start=t0, end=t1, sort_by="throughput")
+        >>> page.total_count, [e.name for e in page.items], page.has_more
+        """
+        check_id(app_id)
+        start_utc, end_utc = short_window(start, end, "endpoints.page")
+        check_optional_name(sort_by, ENDPOINT_SORT_KEYS, "sort_by")
+        check_count(limit, "limit", 1)
+        check_count(offset, "offset", 0)
+        return await self._page(app_id, start_utc, end_utc, sort_by, limit, offset)
+
+    async def _page(
+        self,
+        app_id: int,
+        start: datetime,
+        end: datetime,
+        sort_by: str | None,
+        limit: int,
+        offset: int,
+    ) -> Page[Endpoint]:
+        path = f"/apps/{app_id}/endpoints"
+        params = _window_params(start, end) | {"limit": str(limit), "offset": str(offset)}
+        if sort_by is not None:
+            params["sort_by"] = sort_by
+        return _endpoint_page(await self._core.get(path, params), path)
 
     def iter(
         self,
@@ -101,11 +148,8 @@ class Endpoints:
         path = f"/apps/{app_id}/endpoints"
         seen: set[str] = set()
         while True:
-            params = _window_params(start, end) | {"limit": str(limit), "offset": str(offset)}
-            if sort_by is not None:
-                params["sort_by"] = sort_by
-            results = await self._core.get(path, params)
-            items, has_more, total = _endpoint_page(results, path)
+            page = await self._page(app_id, start, end, sort_by, limit, offset)
+            items, has_more, total = page.items, page.has_more, page.total_count
             ids = {item.id for item in items}
             if items and ids <= seen:
                 raise ResponseFormatError(

@@ -1,7 +1,7 @@
 """``client.metrics``: metric series over any window, at one step, of an app, one of its
 endpoints (``endpoint_id=``) or one of its background jobs (``job_id=``).
 
-Every series goes through one machinery: ``plan_range`` plans the window, ``SeriesReader``
+Every series goes through one machinery: ``plan_series`` plans the window, ``SeriesReader``
 fetches, merges and checks it; only the path differs, and for jobs the ``decode`` step that reads
 their answers' other shapes (``job_series``). Backfill and poll ask ``series_reader`` here for
 the series they read, so a series' path is built in one place.
@@ -10,21 +10,34 @@ the series they read, so a series' path is built in one place.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncGenerator
+import logging
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime, timedelta
 
 import attrs
 
+from .._constants import DEFAULT_LATENESS, LOGGER_NAME, METRIC_RETENTION
 from .._core import Core
-from .._exceptions import ArgumentError
-from .._series.planner import Chunk, plan_range
+from .._exceptions import ArgumentError, ArgumentTypeError
+from .._series.planner import Chunk, plan_series
 from .._series.reader import Decode, SeriesReader, decode_series
+from .._time import display_time
 from ..types._models import Point, Series
 from .checks import check_id, check_name, check_string_id, path_segment
 from .job_series import decode_job_series
+from .names import check_job_id
 from .shape import field
 
-__all__ = ["APP_METRICS", "ENDPOINT_METRICS", "JOB_METRICS", "Metrics", "series_reader"]
+__all__ = [
+    "APP_METRICS",
+    "ENDPOINT_METRICS",
+    "JOB_METRICS",
+    "Metrics",
+    "series_reader",
+    "warn_past_retention",
+]
+
+_log = logging.getLogger(LOGGER_NAME)
 
 APP_METRICS = (
     "apdex",
@@ -56,8 +69,10 @@ def _scope(app_id: object, endpoint_id: object, job_id: object) -> _Scope:
         segment = path_segment(check_string_id(endpoint_id, "endpoint_id"))
         return _Scope(f"{app}/endpoints/{segment}", ENDPOINT_METRICS)
     if job_id is not None:
-        segment = path_segment(check_string_id(job_id, "job_id"))
-        return _Scope(f"{app}/jobs/{segment}", JOB_METRICS, decode_job_series)
+        path = f"{app}/jobs/{path_segment(check_string_id(job_id, 'job_id'))}"
+        # Scout answers an id that is no base64 of "queue/JobName" with a bare 500: not sent.
+        check_job_id(job_id, "job_id", path)
+        return _Scope(path, JOB_METRICS, decode_job_series)
     return _Scope(app, APP_METRICS)
 
 
@@ -65,14 +80,21 @@ def series_reader(
     core: Core,
     app_id: int,
     metric: str,
-    chunks: builtins.list[Chunk],
+    chunks: Sequence[Chunk],
     *,
     window: int,
     endpoint_id: str | None = None,
     job_id: str | None = None,
+    lateness: timedelta = DEFAULT_LATENESS,
+    partial: bool = False,
+    horizon: datetime | None = None,
 ) -> SeriesReader:
     """The reader of one series over planned ``chunks`` (no request yet), with at most
-    ``window`` chunks in flight or held: how backfill and poll read a series."""
+    ``window`` chunks in flight or held: how backfill and poll read a series.
+
+    A bucket ending later than the client's clock less ``lateness`` has not closed: it is left
+    out, or with ``partial`` kept and marked (``SeriesReader.partial_from``). ``horizon``, if
+    given, is that moment instead (a job that records it as a watermark)."""
     scope = _scope(app_id, endpoint_id, job_id)
     check_name(metric, scope.names, "metric")
     return SeriesReader(
@@ -82,7 +104,26 @@ def series_reader(
         chunks,
         window=window,
         decode=scope.decode,
+        horizon=core.clock.now() - lateness if horizon is None else horizon,
+        partial=partial,
     )
+
+
+def warn_past_retention(core: Core, start: datetime, what: str) -> datetime | None:
+    """Log a warning if ``start`` is before Scout's metric retention (about 30 days before the
+    client's clock); returns where the data Scout still holds begins, else ``None``."""
+    kept_from = core.clock.now() - METRIC_RETENTION
+    if start >= kept_from:
+        return None
+    _log.warning(
+        "%s starts at %s, before Scout's metric retention (about %d days): there is no data "
+        "before %s",
+        what,
+        display_time(start),
+        METRIC_RETENTION.days,
+        display_time(kept_from),
+    )
+    return kept_from
 
 
 class Metrics:
@@ -112,6 +153,7 @@ class Metrics:
         resolution: timedelta | str | None = None,
         endpoint_id: str | None = None,
         job_id: str | None = None,
+        partial: bool = False,
     ) -> Series:
         """The series of ``metric`` over ``[start, end)``, any length, at one step.
 
@@ -120,15 +162,31 @@ class Metrics:
         many requests as it takes. The series holds every grid bucket overlapping the window.
         ``endpoint_id`` (``Endpoint.id``) or ``job_id`` (``Job.id``) reads that endpoint's or
         job's series instead of the app's; a job's answer made of sub-series is reduced to one.
+        A ``job_id`` that is not base64 of a ``queue/JobName`` raises ``NotFoundError`` before any
+        request: Scout answers it with a bare HTTP 500 (a well-formed id of a job that does not
+        exist gets an empty series, as Scout answers it).
+
+        The series ends at the last bucket that has closed: one that ended ``DEFAULT_LATENESS``
+        (2 minutes, as ``poll`` waits) before the client's clock. Scout reports the bucket in
+        progress before it is complete, typically as 0; ``partial=True`` keeps those buckets
+        and sets ``Series.partial_from`` to the first of them. A window starting before Scout's
+        metric retention (about 30 days) logs a warning: there is no data that far back.
 
         >>> series = await client.metrics.get(101, "response_time", start=t0, end=t1)
         >>> series.step, series.points[0]
         >>> await client.metrics.get(101, "execution_time", job_id=job.id, start=t0, end=t1)
         """
-        reader, chunks = self._plan(app_id, metric, start, end, resolution, endpoint_id, job_id)
+        reader, chunks = self._plan(
+            app_id, metric, start, end, resolution, endpoint_id, job_id, partial
+        )
         points, summary = await reader.collect()
         return Series(
-            app_id=app_id, metric=metric, step=chunks[0].step, points=points, summary=summary
+            app_id=app_id,
+            metric=metric,
+            step=chunks[0].step,
+            points=points,
+            summary=summary,
+            partial_from=reader.partial_from,
         )
 
     def stream(
@@ -141,16 +199,21 @@ class Metrics:
         resolution: timedelta | str | None = None,
         endpoint_id: str | None = None,
         job_id: str | None = None,
+        partial: bool = False,
     ) -> AsyncGenerator[Point, None]:
         """The points of ``get``'s series as they arrive, in order, with bounded memory.
 
         Arguments are checked now, before any request. Break out early or cancel at any time:
         what is in flight is cancelled. A failure raises with ``resume_from`` set.
 
+        As ``get``, the stream ends at the last closed bucket; with ``partial=True`` it goes on
+        with the buckets in progress: those that end after the client's clock less
+        ``DEFAULT_LATENESS``, as read when ``stream`` is called.
+
         >>> async for point in client.metrics.stream(101, "throughput", start=t0, end=t1):
         ...     write(point)
         """
-        reader, _ = self._plan(app_id, metric, start, end, resolution, endpoint_id, job_id)
+        reader, _ = self._plan(app_id, metric, start, end, resolution, endpoint_id, job_id, partial)
         self._core.require_open()
         return reader.stream()
 
@@ -163,10 +226,14 @@ class Metrics:
         resolution: timedelta | str | None,
         endpoint_id: str | None,
         job_id: str | None,
-    ) -> tuple[SeriesReader, builtins.list[Chunk]]:
+        partial: bool,
+    ) -> tuple[SeriesReader, Sequence[Chunk]]:
         """Check everything, plan the window, and make its reader (no request yet)."""
         check_name(metric, _scope(app_id, endpoint_id, job_id).names, "metric")
-        chunks = plan_range(start, end, resolution)
+        if not isinstance(partial, bool):
+            raise ArgumentTypeError(f"partial must be True or False, got {partial!r}")
+        chunks = plan_series(start, end, resolution, now=self._core.clock.now())
+        warn_past_retention(self._core, chunks[0].owned_start, f"the {metric} series")
         reader = series_reader(
             self._core,
             check_id(app_id),
@@ -175,5 +242,6 @@ class Metrics:
             window=self._core.max_concurrency,
             endpoint_id=endpoint_id,
             job_id=job_id,
+            partial=partial,
         )
         return reader, chunks

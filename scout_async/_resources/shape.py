@@ -1,4 +1,9 @@
-"""Reading ``results`` into models, with a ``ResponseFormatError`` for any other shape."""
+"""Reading ``results`` into models, with a ``ResponseFormatError`` for any other shape.
+
+One record (``parse``) is read strictly. The records of a listing (``parse_list``) are read
+leniently: an optional field whose value does not read becomes empty, with a warning logged once
+per field, so one odd value never costs the whole listing (``types._convert``).
+"""
 
 from __future__ import annotations
 
@@ -22,9 +27,9 @@ def field(results: Any, name: str, kind: type[T], path: str) -> T:
     return value
 
 
-def parse(item: Any, cls: type[T], path: str) -> T:
+def parse(item: Any, cls: type[T], path: str, *, lenient: bool = False) -> T:
     try:
-        return structure(item, cls)
+        return structure(item, cls, lenient=lenient)
     except Exception as exc:
         raise ResponseFormatError(
             f"a {cls.__name__} in the answer is malformed: {_reason(exc)}", method="GET", path=path
@@ -38,7 +43,7 @@ def parse_list(items: Any, cls: type[T], path: str) -> list[T]:
             method="GET",
             path=path,
         )
-    return [parse(item, cls, path) for item in items]
+    return [parse(item, cls, path, lenient=True) for item in items]
 
 
 def _reason(exc: BaseException) -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import builtins
 from datetime import datetime
 from typing import overload
 
 from .._core import Core
 from .._exceptions import ArgumentError
-from ..types._models import JobTrace, Trace, TraceSummary
+from ..types._models import JobTrace, Listing, Trace, TraceSummary
 from .checks import check_flag, check_id, check_string_id, path_segment
+from .names import check_job_id
 from .shape import field, parse
 from .windows import TRACE_LOOKBACK, list_in_windows, lookback_window
 
@@ -29,7 +29,7 @@ class Traces:
         start: datetime,
         end: datetime,
         clamp: bool = False,
-    ) -> builtins.list[TraceSummary]: ...
+    ) -> Listing[TraceSummary]: ...
 
     @overload
     async def list(
@@ -40,7 +40,7 @@ class Traces:
         start: datetime,
         end: datetime,
         clamp: bool = False,
-    ) -> builtins.list[JobTrace]: ...
+    ) -> Listing[JobTrace]: ...
 
     async def list(
         self,
@@ -51,13 +51,16 @@ class Traces:
         start: datetime,
         end: datetime,
         clamp: bool = False,
-    ) -> builtins.list[TraceSummary] | builtins.list[JobTrace]:
+    ) -> Listing[TraceSummary] | Listing[JobTrace]:
         """Sampled traces of an endpoint (``endpoint_id=Endpoint.id``) or of a background job
         (``job_id=Job.id``) in ``[start, end)``, newest first.
 
         Scout serves traces of the last 7 days only: an older ``start`` is an ``ArgumentError``
         before any request, or with ``clamp=True`` is moved up to the earliest allowed instant
-        (now - 7 days + 1 minute). Scout returns at most 100 traces per request.
+        (now - 7 days + 1 minute). Scout returns at most 100 traces per request: ``capped`` on
+        the result says it did (there may be more: narrow the window). A ``job_id`` that is not
+        base64 of a ``queue/JobName`` raises ``NotFoundError`` before any request (Scout answers
+        it with a bare HTTP 500).
 
         >>> now = datetime.now(timezone.utc)
         >>> traces = await client.traces.list(
@@ -89,10 +92,13 @@ class Traces:
                 key=lambda trace: trace.id,
                 time=lambda trace: trace.time,
             )
-        segment = path_segment(check_string_id(job_id, "job_id"))
+        check_string_id(job_id, "job_id")
+        segment = path_segment(str(job_id))
+        path = f"/apps/{app_id}/jobs/{segment}/traces"
+        check_job_id(job_id, "job_id", path)
         return await list_in_windows(
             self._core,
-            f"/apps/{app_id}/jobs/{segment}/traces",
+            path,
             "traces",
             JobTrace,
             start_utc,
@@ -106,7 +112,7 @@ class Traces:
         ``children``).
 
         >>> trace = await client.traces.get(101, traces[0].id)
-        >>> [(span.operation, span.duration_ms) for span in trace.root_spans[0].children]
+        >>> [(span.operation, span.duration_s) for span in trace.root_spans[0].children]
         """
         path = f"/apps/{check_id(app_id)}/traces/{check_id(trace_id, 'trace_id')}"
         results = await self._core.get(path)

@@ -21,10 +21,12 @@ from .._exceptions import ArgumentError
 from .._series.instants import sent_window as checked_window
 from .._series.steps import MAX_WINDOW
 from .._time import display_time, format_time
+from ..types._models import Listing
 from .shape import field, parse_list
 
 __all__ = [
     "ERROR_LOOKBACK",
+    "LIST_CAP",
     "LOOKBACK_MARGIN",
     "TRACE_LOOKBACK",
     "checked_window",
@@ -36,6 +38,11 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: Scout answers a list of traces, error groups, errors or anomaly events with at most this many
+#: (API notes, endpoints table; Scout's clients: "the most recent 100"). A full answer may have
+#: left some out, so the listing says so (``Listing.capped``).
+LIST_CAP = 100
 
 
 _SECOND = timedelta(seconds=1)
@@ -157,13 +164,19 @@ async def list_in_windows(
     key: Callable[[T], Hashable],
     time: Callable[[T], datetime | None],
     params: dict[str, str] | None = None,
-) -> list[T]:
+) -> Listing[T]:
     """``results[name]`` of ``GET path?from&to`` over ``[start, end)``, as ``fetch_split`` merges
-    it; ``params`` are sent with every request."""
+    it; ``params`` are sent with every request. ``capped`` if any answer held ``LIST_CAP``
+    records or more (Scout's limit: it may have left some out)."""
+    capped = False
 
     async def fetch(window_start: datetime, window_end: datetime) -> list[T]:
+        nonlocal capped
         query = {"from": format_time(window_start), "to": format_time(window_end)}
         results = await core.get(path, query | (params or {}))
-        return parse_list(field(results, name, list, path), cls, path)
+        items = parse_list(field(results, name, list, path), cls, path)
+        capped = capped or len(items) >= LIST_CAP
+        return items
 
-    return await fetch_split(start, end, fetch, key=key, time=time)
+    merged = await fetch_split(start, end, fetch, key=key, time=time)
+    return Listing(merged, capped=capped)

@@ -13,7 +13,14 @@ hand to ``ScoutClient(http_client=...)``); or from a shell, ``python -m scout_as
 
 A test can watch ``sim.in_flight``, ``sim.peak_in_flight``, ``sim.completed`` and
 ``sim.cancelled``, aim a ``Fault`` at one chunk with ``Fault(..., from_=chunk_start)``, and run
-against each variant of what is unknown about the live API (``ScoutSimulator(inclusive_end=...)``).
+against each variant of what is unknown about the live API (``ScoutSimulator(inclusive_end=...,
+band_edges=..., missing=..., nulls=...)``). The simulator and a client can share one clock:
+``ScoutClient(clock=sim.clock)``, or ``ScoutSimulator(now=clock)`` with the client's own.
+
+It behaves as the live API is known to, quirks included (span durations in seconds under
+``duration_ms``, scoped endpoint names on anomaly events, ``errors_count: 0`` on an error group's
+detail, a bare HTTP 500 for a job id that names no ``queue/JobName``, URL-safe job ids, ...);
+each behaviour names its evidence next to it, and docs/scout-api.md lists them all.
 
 The simulator imports nothing from the client: it keeps its own copy of every API rule it serves
 (``_rules``), so a wrong rule on one side shows up as a failing test.

@@ -2,7 +2,8 @@
 
     python -m scout_async.testing [--host 127.0.0.1] [--port 0] [--api-key KEY] [--latency S]
 
-Prints one line, the base URL (``http://127.0.0.1:PORT/api/v0``), then serves until interrupted.
+Prints one line on stdout, the base URL (``http://127.0.0.1:PORT/api/v0``), and on stderr the two
+``export`` lines that point ``scout-async`` at it; then serves until interrupted.
 """
 
 from __future__ import annotations
@@ -47,7 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Bind (and listen) before printing, so whoever reads the URL can connect at once.
     sock = bind_socket(args.host, args.port)
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"http://{host}:{sock.getsockname()[1]}{API_PREFIX}", flush=True)
+    url = f"http://{host}:{sock.getsockname()[1]}{API_PREFIX}"
+    print(url, flush=True)
+    # For people: how to point the command line at it (stdout stays the URL alone, for scripts).
+    sys.stderr.write(
+        "Scout API simulator running (Ctrl-C to stop). In another shell:\n"
+        f"export SCOUT_API_URL={url}\n"
+        f"export SCOUT_API_KEY={args.api_key}\n"
+    )
+    sys.stderr.flush()
     # stdout carries only the URL: no access log, and warnings go to stderr.
     config = uvicorn.Config(simulator.app, log_level="warning", access_log=False, lifespan="off")
     quiet_drops()  # after Config, which applies uvicorn's logging setup

@@ -2,6 +2,12 @@
 
 Each incident opens two events: the app's response time and the error rate of its most affected
 endpoint. One more event is always open: throughput running low for the last half hour.
+
+An event's ``endpoint`` is the scoped metric name Scout stores (``Controller/users/index``), and
+the ``endpoint`` filter matches that exactly, so an endpoint's plain name (``users/index``, as
+the endpoints list gives it) matches nothing. Source: Scout's Go CLI, ``cmd/anomalies.go``
+(``resolveAnomalyEndpoint``: "Anomalies are recorded against the full metric name
+("Controller/users/index")") and its CHANGELOG ("instead of silently matching nothing").
 """
 
 from __future__ import annotations
@@ -75,7 +81,7 @@ def _from_incident(app: AppModel, incident: Incident, now: datetime) -> list[Ano
         Anomaly(
             id=base + 1,
             metric="error_rate",
-            endpoint=worst.name,
+            endpoint=f"Controller/{worst.name}",
             direction="high",
             started_at=_at(
                 incident.start + 120
@@ -128,7 +134,9 @@ def anomaly_events(
     metric: str | None = None,
     endpoint: str | None = None,
 ) -> list[Anomaly]:
-    """Events overlapping ``[start, end]`` that pass the filters, newest first, at most 100."""
+    """Events overlapping ``[start, end]`` that pass the filters, newest first, at most 100.
+
+    ``endpoint`` must be the scoped name exactly (see the module docstring)."""
     found = [
         e
         for e in _all(app, now)

@@ -1,16 +1,18 @@
 """Who exists in the simulated account: apps, their endpoints and their background jobs.
 
 Built once per simulator from its seed; each app keeps a deterministic subset of a realistic pool.
+A test may add apps and jobs later (`Catalog.add_app`, `Catalog.add_job`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
+from ._facts import APP_METRICS
 from ._metric_data import Source
 from ._noise import mix, symmetric, unit
 from ._rules import decode_id, encode_endpoint_id, encode_job_id, format_time
@@ -48,8 +50,12 @@ _JOB_POOL: tuple[tuple[str, str, float, float], ...] = (
     ("mailers", "ActionMailer::MailDeliveryJob", 30, 120),
     ("default", "SearchReindexJob", 5, 1600),
 )
-# Trace ids pack the source's pool index; jobs sit after the endpoints.
+# Trace ids pack the source's pool index; jobs sit after the endpoints, in the slots up to 64
+# (`_traces` keeps 64 source slots per app).
 JOB_INDEX_OFFSET = 32
+MAX_JOBS = 64 - JOB_INDEX_OFFSET
+# An added job (`Catalog.add_job`): its relative volume and typical execution time in ms.
+_ADDED_JOB = (2.0, 300.0)
 
 
 def formatted_method_name(name: str) -> str:
@@ -72,7 +78,12 @@ class EndpointModel:
         return encode_endpoint_id(self.name)
 
     def listing(self, app_id: int, start: datetime, end: datetime) -> dict[str, Any]:
-        """The endpoint as `/apps/{id}/endpoints` lists it for a window."""
+        """The endpoint as `/apps/{id}/endpoints` lists it for a window.
+
+        Observed: the fields and their forms, in Scout's Go CLI test/fixtures/endpoints.json
+        (``formatted_method_name``, ``link`` ending in the id, ``95th_percentile``); documented:
+        the units (API notes, quirk 6: ms, requests per minute, ``error_rate`` a fraction).
+        """
         window = (int(start.timestamp()), int(end.timestamp()))
         s = self.source
 
@@ -85,7 +96,11 @@ class EndpointModel:
             "percentage_of_total": round(100 * self.time_share, 2),
             "response_time": round(response, 2),
             "throughput": round(s.volume * (1 + 0.05 * jitter(2)), 2),
-            "max_allocations": int((40_000 + 900 * s.duration_ms) * (1.5 + unit(s.seed, s.key, 3))),
+            # A number with a fraction: Scout's CLI reads it as a float (internal/api/types.go,
+            # MaxAllocations float64); issue 10 saw 1.7 (the spec says integer).
+            "max_allocations": round(
+                (40_000 + 900 * s.duration_ms) * (1.5 + unit(s.seed, s.key, 3)), 1
+            ),
             "error_rate": round(s.error_rate * (1 + 0.3 * jitter(4)), 5),
             "formatted_method_name": formatted_method_name(self.name),
             "link": f"/apps/{app_id}/endpoints/{self.endpoint_id}",
@@ -110,6 +125,9 @@ class JobModel:
         return encode_job_id(self.full_name)
 
     def listing(self) -> dict[str, Any]:
+        """The job as `/apps/{id}/jobs` lists it. Observed: Scout's Go CLI test/fixtures/jobs.json
+        and internal/api/types.go (``execution_time`` in ms, ``latency`` in seconds,
+        ``time_consumed`` a fraction)."""
         s = self.source
         return {
             "full_name": self.full_name,
@@ -130,6 +148,7 @@ class AppModel:
     source: Source
     endpoints: tuple[EndpointModel, ...]
     jobs: tuple[JobModel, ...]
+    metrics: tuple[str, ...] = APP_METRICS  # what `/apps/{id}/metrics` lists
 
     def endpoint(self, endpoint_id: str) -> EndpointModel | None:
         name = decode_id(endpoint_id)
@@ -142,14 +161,48 @@ class AppModel:
         name = decode_id(job_id)
         return next((j for j in self.jobs if j.full_name == name), None)
 
-    def listing(self, now: datetime) -> dict[str, Any]:
+    def listing(self, now: datetime, *, reported: bool = True) -> dict[str, Any]:
+        """The app as ``/apps`` lists it. One whose agent never ``reported`` has
+        ``last_reported_at: ""``: empty rather than absent, which the Ruby client
+        (amkisko/scout_apm_mcp.rb, ``list_apps``) guards against; an assumption beyond that."""
+        if not reported:
+            return {"id": self.id, "name": self.name, "last_reported_at": ""}
         # Agents report every minute; the last report is a minute or two old.
         minutes = 1 + mix(self.source.seed, self.id, 0x1A57) % 3
-        reported = now.replace(second=0, microsecond=0) - timedelta(minutes=minutes)
-        return {"id": self.id, "name": self.name, "last_reported_at": format_time(reported)}
+        last = now.replace(second=0, microsecond=0) - timedelta(minutes=minutes)
+        return {"id": self.id, "name": self.name, "last_reported_at": format_time(last)}
 
 
-def _build_app(seed: int, app_id: int, name: str) -> AppModel:
+def _job_volume(seed: int, app_id: int) -> float:
+    return 20 + 200 * unit(seed, app_id, 0xA3)  # jobs per minute
+
+
+_JOB_WEIGHT = sum(w for _, _, w, _ in _JOB_POOL)
+_JOB_TIME = sum(w * ms for _, _, w, ms in _JOB_POOL)
+
+
+def _job(
+    seed: int, app_id: int, i: int, queue: str, name: str, weight: float, ms: float
+) -> JobModel:
+    """The job at position ``i`` of an app's jobs (the pool's, then any added ones)."""
+    return JobModel(
+        index=JOB_INDEX_OFFSET + i,
+        queue=queue,
+        name=name,
+        time_share=weight * ms / _JOB_TIME,
+        source=Source(
+            seed=seed,
+            app_id=app_id,
+            name=f"{queue}/{name}",
+            volume=_job_volume(seed, app_id) * weight / _JOB_WEIGHT,
+            duration_ms=ms * (0.8 + 0.4 * unit(seed, app_id, i, 0xB1)),
+            error_rate=0.002 + 0.01 * unit(seed, app_id, i, 0xB2),
+            sensitivity=0.2 + 0.5 * unit(seed, app_id, i, 0xB3),
+        ),
+    )
+
+
+def _build_app(seed: int, app_id: int, name: str, metrics: tuple[str, ...]) -> AppModel:
     volume = 200 + 2300 * unit(seed, app_id, 0xA1)  # requests per minute
     error_rate = 0.001 + 0.004 * unit(seed, app_id, 0xA2)
     kept = [
@@ -182,27 +235,7 @@ def _build_app(seed: int, app_id: int, name: str) -> AppModel:
         )
         for i, n, w, ms in kept
     )
-    job_volume = 20 + 200 * unit(seed, app_id, 0xA3)
-    job_weight = sum(w for _, _, w, _ in _JOB_POOL)
-    job_time = sum(w * ms for _, _, w, ms in _JOB_POOL)
-    jobs = tuple(
-        JobModel(
-            index=JOB_INDEX_OFFSET + i,
-            queue=q,
-            name=n,
-            time_share=w * ms / job_time,
-            source=Source(
-                seed=seed,
-                app_id=app_id,
-                name=f"{q}/{n}",
-                volume=job_volume * w / job_weight,
-                duration_ms=ms * (0.8 + 0.4 * unit(seed, app_id, i, 0xB1)),
-                error_rate=0.002 + 0.01 * unit(seed, app_id, i, 0xB2),
-                sensitivity=0.2 + 0.5 * unit(seed, app_id, i, 0xB3),
-            ),
-        )
-        for i, (q, n, w, ms) in enumerate(_JOB_POOL)
-    )
+    jobs = tuple(_job(seed, app_id, i, q, n, w, ms) for i, (q, n, w, ms) in enumerate(_JOB_POOL))
     # The app's own response time is the request-weighted mean over its endpoints.
     duration = time_weight / weight
     source = Source(
@@ -213,17 +246,62 @@ def _build_app(seed: int, app_id: int, name: str) -> AppModel:
         duration_ms=duration,
         error_rate=error_rate,
     )
-    return AppModel(id=app_id, name=name, source=source, endpoints=endpoints, jobs=jobs)
+    return AppModel(
+        id=app_id, name=name, source=source, endpoints=endpoints, jobs=jobs, metrics=metrics
+    )
 
 
 class Catalog:
-    """The apps of one simulated account, each built once from the seed."""
+    """The apps of one simulated account, each built once from the seed.
 
-    def __init__(self, seed: int, apps: Sequence[tuple[int, str]]) -> None:
+    ``metrics`` maps an app id to the metric names its ``/metrics`` listing gives (all of
+    ``APP_METRICS`` for an app not in it). Adding an app or a job replaces ``apps`` (and the
+    app) as a whole, so a server thread reading the catalog meanwhile sees it before or after.
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        apps: Sequence[tuple[int, str]],
+        metrics: Mapping[int, Sequence[str]] | None = None,
+    ) -> None:
         self.seed = seed
+        self._metrics = {app_id: tuple(names) for app_id, names in (metrics or {}).items()}
         self.apps: dict[int, AppModel] = {
-            app_id: _build_app(seed, app_id, name) for app_id, name in apps
+            app_id: self._build(app_id, name) for app_id, name in apps
         }
+
+    def _build(self, app_id: int, name: str) -> AppModel:
+        return _build_app(self.seed, app_id, name, self._metrics.get(app_id, APP_METRICS))
 
     def app(self, app_id: int) -> AppModel | None:
         return self.apps.get(app_id)
+
+    def add_app(self, app_id: int, name: str) -> AppModel:
+        """Build app ``app_id`` from the seed and add it; ``ValueError`` if it exists."""
+        if app_id in self.apps:
+            raise ValueError(f"app {app_id} already exists")
+        app = self._build(app_id, name)
+        self.apps = {**self.apps, app_id: app}
+        return app
+
+    def add_job(self, app_id: int, full_name: str) -> JobModel:
+        """Give app ``app_id`` one more job, ``queue/ClassName``; its data comes from the seed.
+
+        The jobs already there keep their figures (their ``time_consumed`` shares no longer
+        add up to exactly 1).
+        """
+        app = self.apps.get(app_id)
+        if app is None:
+            raise LookupError(f"no app {app_id} in the simulated account")
+        queue, _, name = full_name.partition("/")
+        if not queue or not name:
+            raise ValueError(f"a job's full name is queue/ClassName, got {full_name!r}")
+        if any(job.full_name == full_name for job in app.jobs):
+            raise ValueError(f"app {app_id} already has the job {full_name!r}")
+        if len(app.jobs) >= MAX_JOBS:
+            raise ValueError(f"an app holds at most {MAX_JOBS} jobs")
+        weight, ms = _ADDED_JOB
+        job = _job(self.seed, app_id, len(app.jobs), queue, name, weight, ms)
+        self.apps = {**self.apps, app_id: attrs.evolve(app, jobs=(*app.jobs, job))}
+        return job

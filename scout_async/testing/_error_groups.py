@@ -1,4 +1,10 @@
-"""Error groups of an app, their latest error and their individual errors."""
+"""Error groups of an app, their latest error and their individual errors.
+
+Lists hold at most 100 (API notes, endpoints table; scout-mcp-local: "the most recent 100
+problems"). The listing's ``errors_count`` is the group's count; the detail's is 0 for every
+group, as the live API sends it (Scout's Go CLI CHANGELOG: "the API reports 0, which it does for
+every error group even when `errors list` shows a real count").
+"""
 
 from __future__ import annotations
 
@@ -87,7 +93,10 @@ def _groups(app: AppModel, now: datetime) -> list[ErrorGroupRef]:
 def error_groups(
     app: AppModel, start: datetime, end: datetime, now: datetime, where: str | None
 ) -> list[ErrorGroupRef]:
-    """Groups with errors in ``[start, end]`` (optionally only those of ``where``), at most 100."""
+    """Groups with errors in ``[start, end]`` (optionally only those of ``where``), at most 100.
+
+    Assumed: most recent error first, and a group counts when its errors overlap the window.
+    """
     found = [
         g
         for g in _groups(app, now)
@@ -166,7 +175,12 @@ def _snake(name: str) -> str:
 
 
 def error_group_detail(group: ErrorGroupRef) -> dict[str, Any]:
-    return {**error_group_summary(group), "latest_error": _error(group, 0, group.last_error_at)}
+    """The group with its latest error; ``errors_count`` is 0, as on the live API."""
+    return {
+        **error_group_summary(group),
+        "errors_count": 0,
+        "latest_error": _error(group, 0, group.last_error_at),
+    }
 
 
 def errors_of(group: ErrorGroupRef) -> list[dict[str, Any]]:

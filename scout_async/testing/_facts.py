@@ -23,8 +23,9 @@ API_VERSION = "0.1"
 # Where `ScoutSimulator.http_client()` points: any host reaches the app over ASGI.
 IN_PROCESS_BASE_URL = "http://simulator" + API_PREFIX
 
-# The messages the live API puts in `header.status.message` (quirk 2 in the API notes); other
-# codes use the standard HTTP reason phrase.
+# The messages the live API puts in `header.status.message` (API notes, quirk 2: 403 "Forbidden,
+# check your API key", 404 "Record Not Found", 422 "Invalid timeframe parameters"); other codes
+# use the standard HTTP reason phrase (assumed).
 MESSAGES: dict[int, str] = {
     200: "OK",
     403: "Forbidden, check your API key",
@@ -32,7 +33,8 @@ MESSAGES: dict[int, str] = {
     422: "Invalid timeframe parameters",
 }
 
-# Realistic names so that demos and screenshots read like a real account.
+# Realistic names so that demos and screenshots read like a real account (synthetic data, no API
+# rule).
 DEFAULT_APPS: tuple[tuple[int, str], ...] = (
     (101, "Storefront Production"),
     (102, "Storefront Staging"),
@@ -41,6 +43,7 @@ DEFAULT_APPS: tuple[tuple[int, str], ...] = (
     (105, "Admin Portal Production"),
 )
 
+# Documented: the FAQ ("Available metrics include ...") and openapi.yaml (MetricType).
 APP_METRICS: tuple[str, ...] = (
     "apdex",
     "response_time",
@@ -49,5 +52,7 @@ APP_METRICS: tuple[str, ...] = (
     "throughput",
     "queue_time",
 )
+# Documented: the API notes' table; observed: Scout's Go CLI cmd/jobs.go (validJobMetricTypes).
 JOB_METRICS: tuple[str, ...] = ("throughput", "execution_time", "latency", "errors", "allocations")
+# Documented: openapi.yaml (InsightType).
 INSIGHT_TYPES: tuple[str, ...] = ("n_plus_one", "memory_bloat", "slow_query")

@@ -1,4 +1,10 @@
-"""Insights (N+1 queries, memory bloat, slow queries): the current set and their history."""
+"""Insights (N+1 queries, memory bloat, slow queries): the current set and their history.
+
+Documented: the three types, ``limit``, the history's cursor paging and ``total_count``
+(openapi.yaml); "cached for 5 minutes" (openapi.yaml getAllInsights). Observed: an item's ``id``,
+``name`` and type-specific ``fields`` (Scout's Go CLI internal/api/types.go, InsightItem). The
+timeframe's 24 hours and what a backward page holds are assumed.
+"""
 
 from __future__ import annotations
 
@@ -164,6 +170,11 @@ def history_page(
     Forward pages continue after the cursor (older insights), backward pages come before it
     (newer ones). The answer's ``pagination_cursor`` is the id to pass for the following page in
     the same direction, and null with ``has_more`` false on the last page.
+
+    Assumed: the spec names the parameters (``pagination_cursor`` "insight ID",
+    ``pagination_direction`` forward|backward) but not what a backward page holds; this reading
+    (the ``limit`` insights just newer than the cursor, or the oldest ones without a cursor) is
+    the simulator's. Ids grow with time, as database ids would.
     """
     items = _history(app, start, end, now, kind)
     if page.direction == "forward":

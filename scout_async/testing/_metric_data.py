@@ -1,14 +1,15 @@
 """Metric series: which buckets a window answers with, and each bucket's synthetic value.
 
 A value is a pure function of (seed, app, source, metric, bucket start, step), so two requests that
-cover the same bucket at the same step agree exactly, however the caller splits its windows.
+cover the same bucket at the same step agree exactly, however the caller splits its windows. So is
+whether a bucket is a gap (`Gaps`): left out of the series, or sent with a null value.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -18,15 +19,21 @@ from ._traffic import incident_excess, load
 
 __all__ = [
     "SUMMED_METRICS",
+    "Gaps",
     "Source",
     "bucket_starts",
+    "filling_bucket",
     "job_series_results",
+    "plain",
+    "series_points",
     "series_results",
     "value",
 ]
 
-# `errors` is a count per bucket, so its summary is the total; every other metric is a level or a
-# rate (ms, apdex, requests per minute) and is summarised by its mean.
+# Assumed (Scout does not document how it summarises, nor whether `errors` is a count per step,
+# quirk 6): `errors` is a count per bucket, so its summary is the total; every other metric is a
+# level or a rate (ms, apdex, requests per minute; units documented in quirk 6) and is
+# summarised by its mean.
 SUMMED_METRICS = frozenset({"errors"})
 
 
@@ -53,6 +60,47 @@ class Source:
         return text_key(self.name)
 
 
+_GAP_TAG = 0x6A9
+
+
+@attrs.frozen
+class Gaps:
+    """How a series shows buckets without data, which the API notes leave open (quirk 9: "how
+    gaps appear in a series (missing points or nulls)").
+
+    ``missing`` is the fraction of buckets left out of a series altogether, ``nulls`` the
+    fraction sent as ``[time, null]``. Which buckets is a pure function of the source, the bucket
+    and the step (not the metric: an agent that did not report misses every metric of it).
+    """
+
+    missing: float = 0.0
+    nulls: float = 0.0
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("missing", "nulls"):
+            share = getattr(self, name)
+            if isinstance(share, bool) or not isinstance(share, (int, float)):
+                raise TypeError(f"{name} must be a fraction between 0 and 1, got {share!r}")
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"{name} must be a fraction between 0 and 1, got {share!r}")
+        if self.missing + self.nulls > 1.0:
+            raise ValueError(
+                f"missing + nulls must not exceed 1, got {self.missing} + {self.nulls}"
+            )
+
+    def draw(self, source: Source, t: int, step: int) -> Literal["missing", "null", "value"]:
+        """``"missing"``, ``"null"`` or ``"value"`` for the bucket ``[t, t + step)``."""
+        if not self.missing and not self.nulls:
+            return "value"
+        u = unit(source.seed, source.app_id, source.key, _GAP_TAG, t, step)
+        if u < self.missing:
+            return "missing"
+        return "null" if u < self.missing + self.nulls else "value"
+
+
+NO_GAPS = Gaps()
+
+
 def bucket_starts(
     *,
     start: datetime,
@@ -66,7 +114,14 @@ def bucket_starts(
 
     Grid times ``t`` with ``floor(start) <= t < end`` (``<= end`` when ``inclusive_end``), and only
     ``now - retention <= t <= now``: no data past retention, none from the future, and the bucket
-    holding ``now`` is included although it is still filling.
+    holding ``now`` is included although it is still filling (its value is 0: ``series_points``).
+
+    Evidence: the bucket holding ``from`` is the first (assumed: the grid is epoch-aligned,
+    ``_rules.EPOCH``); the bucket at ``to`` is a variant (quirk 9, unknown); no data past about
+    30 days (API notes, quirk 4; the exact edge is assumed); the filling bucket is reported
+    (observed: Scout's Go CLI internal/output/chart.go, ``trimPartialBucket``: "The API's most
+    recent bucket is incomplete and usually reads near zero"); the simulator sends it as 0, as the
+    live API typically does.
     """
     seconds = int(step.total_seconds())
     first = max(floor_to_grid(start, step), ceil_to_grid(now - retention, step))
@@ -140,33 +195,88 @@ def value(source: Source, metric: str, t: int, step: int) -> float:
     raise ValueError(f"unknown metric {metric!r}")
 
 
-def _series(source: Source, metric: str, buckets: range) -> tuple[list[list[Any]], float | int]:
-    """``[iso, value]`` pairs of the buckets, and their summary."""
+def series_points(
+    source: Source,
+    metric: str,
+    buckets: range,
+    gaps: Gaps = NO_GAPS,
+    *,
+    filling: int | None = None,
+) -> list[tuple[int, float | None]]:
+    """``(epoch seconds, value)`` of the buckets the series holds: gaps left out, nulls None.
+
+    ``filling`` is the start (epoch seconds) of the bucket holding "now": it reads 0, as the
+    live API reports the bucket in progress (observed: Scout's Go CLI internal/output/chart.go,
+    ``trimPartialBucket``, "The API's most recent bucket is incomplete and usually reads near
+    zero"; API notes quirk 14). A gap stays a gap.
+    """
     step = buckets.step
-    points = [(t, value(source, metric, t, step)) for t in buckets]
-    values = [v for _, v in points]
+    points: list[tuple[int, float | None]] = []
+    for t in buckets:
+        kind = gaps.draw(source, t, step)
+        if kind == "missing":
+            continue
+        if kind == "null":
+            points.append((t, None))
+        elif t == filling:
+            points.append((t, 0.0))
+        else:
+            points.append((t, value(source, metric, t, step)))
+    return points
+
+
+def filling_bucket(now: datetime, step: timedelta) -> int:
+    """The start (epoch seconds) of the bucket of ``step`` that holds ``now``."""
+    return epoch_seconds(floor_to_grid(now, step))
+
+
+def _series(
+    source: Source, metric: str, buckets: range, gaps: Gaps, filling: int | None = None
+) -> tuple[list[tuple[int, float | None]], list[list[Any]], float | int]:
+    """The points, as they are and as ``[iso, value]`` pairs, and their summary."""
+    points = series_points(source, metric, buckets, gaps, filling=filling)
+    values = [v for _, v in points if v is not None]
     if metric in SUMMED_METRICS:
         summary = float(sum(values))
     else:
         # An empty window summarises to 0 rather than null: the live API's summary is a number.
         summary = round(sum(values) / len(values), 3) if values else 0.0
-    pairs = [[format_time(EPOCH + timedelta(seconds=t)), _plain(v, metric)] for t, v in points]
-    return pairs, _plain(summary, metric)
+    pairs = [[_iso(t), None if v is None else plain(v, metric)] for t, v in points]
+    return points, pairs, plain(summary, metric)
 
 
-def series_results(source: Source, metric: str, buckets: range) -> dict[str, Any]:
-    """The `results` of a metric call: a plain-number summary and ``[iso, value]`` pairs."""
-    points, summary = _series(source, metric, buckets)
-    return {"summaries": {metric: summary}, "series": {metric: points}}
+def _iso(t: int) -> str:
+    return format_time(EPOCH + timedelta(seconds=t))
 
 
-def _plain(number: float, metric: str) -> float | int:
-    # Counts go out as integers, as a JSON consumer would expect them.
+def series_results(
+    source: Source,
+    metric: str,
+    buckets: range,
+    gaps: Gaps = NO_GAPS,
+    *,
+    filling: int | None = None,
+) -> dict[str, Any]:
+    """The `results` of a metric call: a plain-number summary and ``[iso, value]`` pairs (the
+    bucket starting at ``filling``, the one holding "now", reads 0: ``series_points``)."""
+    _, pairs, summary = _series(source, metric, buckets, gaps, filling)
+    return {"summaries": {metric: summary}, "series": {metric: pairs}}
+
+
+def plain(number: float, metric: str) -> float | int:
+    """A value as it goes out: counts as integers, as a JSON consumer would expect them."""
     return int(number) if metric in ("errors", "allocations") else number
 
 
 def job_series_results(
-    source: Source, metric: str, buckets: range, *, name: str, full_name: str
+    source: Source,
+    metric: str,
+    buckets: range,
+    *,
+    name: str,
+    full_name: str,
+    gaps: Gaps = NO_GAPS,
+    filling: int | None = None,
 ) -> dict[str, Any]:
     """The `results` of a job metric call, in the shapes Scout's own CLI reads (and tests).
 
@@ -175,22 +285,29 @@ def job_series_results(
     ``Latency`` series beside a ``total`` that is the job's execution time, not its latency;
     ``errors`` one series named after the job, with an object summary; ``allocations`` one
     series named ``Job/<class>``. The job's own figure (the ``total`` of execution time, else
-    the one series besides ``total``) has the values of the plain series of the same metric.
+    the one series besides ``total``) has the values of the plain series of the same metric. A
+    gap is a gap in every sub-series.
     """
-    points, summary = _series(source, metric, buckets)
+    values, points, summary = _series(source, metric, buckets, gaps, filling)
     parts: dict[str, list[list[Any]]]
     summaries: dict[str, Any] = {metric: summary}
     if metric == "throughput":
         return {"summaries": summaries, "series": {metric: points}}
     if metric == "execution_time":
-        database, ruby = [], []
-        for t, (moment, total) in zip(buckets, points, strict=True):
+        database: list[list[Any]] = []
+        ruby: list[list[Any]] = []
+        for (t, total), (moment, _) in zip(values, points, strict=True):
+            if total is None:
+                database.append([moment, None])
+                ruby.append([moment, None])
+                continue
             part = round(total * (0.2 + 0.4 * unit(source.seed, source.key, t, 0xAC)), 2)
             database.append([moment, part])
             ruby.append([moment, round(total - part, 2)])
         parts = {"ActiveRecord": database, "Ruby": ruby, "total": points}
     elif metric == "latency":
-        parts = {"Latency": points, "total": _series(source, "execution_time", buckets)[0]}
+        execution = _series(source, "execution_time", buckets, gaps, filling)[1]
+        parts = {"Latency": points, "total": execution}
     elif metric == "errors":
         parts = {full_name: points}
         summaries = {metric: {f"Job/{full_name}": summary}}

@@ -3,6 +3,11 @@
 Routing works on the raw, still percent-encoded path split at "/": endpoint and job ids are base64
 and may contain "/", which a client sends as %2F. A router on the decoded path (Starlette's) would
 see an extra segment there.
+
+Each behaviour names its evidence: "documented" (Scout's FAQ, its openapi.yaml, the API notes in
+shared/scout-api/README.md that quote them), "observed" (Scout's own clients: the Go CLI
+scoutapp/scout-cli, scoutapp/scout-mcp-local, and the Ruby amkisko/scout_apm_mcp.rb, file named),
+or "assumed". docs/scout-api.md lists them all.
 """
 
 from __future__ import annotations
@@ -27,12 +32,22 @@ from ._error_groups import (
 )
 from ._facts import APP_METRICS, INSIGHT_TYPES, JOB_METRICS
 from ._insights import HistoryPage, current_insights, history_page, insight_timeframe
-from ._metric_data import Source, bucket_starts, job_series_results, series_results
+from ._metric_data import (
+    NO_GAPS,
+    Gaps,
+    Source,
+    bucket_starts,
+    filling_bucket,
+    job_series_results,
+    series_results,
+)
 from ._noise import mix
 from ._rules import (
     ERROR_LOOKBACK,
     TRACE_LOOKBACK,
+    BandEdges,
     decode_id,
+    decode_job_id,
     format_billing_time,
     step_for_window,
 )
@@ -41,8 +56,11 @@ from ._traces import find_trace, list_traces, trace_detail, trace_summary
 
 __all__ = ["Call", "dispatch"]
 
-# Scout's wording for bad non-time parameters is not documented; 422 is what its spec lists.
+# Assumed: Scout's wording for bad non-time parameters is not documented; 422 is what its spec
+# lists for the operations that take them.
 _BAD_PARAMETERS = "Invalid parameters"
+# Documented: openapi.yaml, EndpointSortBy (descending by the field; time_consumed is the
+# listing's percentage_of_total, assumed).
 _SORT_KEYS = {
     "time_consumed": "percentage_of_total",
     "response_time": "response_time",
@@ -53,7 +71,8 @@ _SORT_KEYS = {
 
 @attrs.frozen
 class Call:
-    """What a handler may look at: the account, the clock, the query and any forced step."""
+    """What a handler may look at: the account, the clock, the query, the variants (the `to`
+    bucket, how gaps show, the band edges), the apps that never reported and any forced step."""
 
     catalog: Catalog
     now: datetime
@@ -61,6 +80,9 @@ class Call:
     retention: timedelta
     inclusive_end: bool
     step: timedelta | None = None
+    gaps: Gaps = NO_GAPS
+    band_edges: BandEdges = "inclusive"
+    unreported: frozenset[int] = frozenset()
 
 
 Handler = Callable[[Call, dict[str, str]], Any]
@@ -78,7 +100,8 @@ def _route(pattern: str) -> Callable[[Handler], Handler]:
 
 
 def dispatch(call: Call, raw_path: str) -> Any:
-    """The `results` for ``raw_path`` (after the API prefix), or ``ApiError``."""
+    """The `results` for ``raw_path`` (after the API prefix), or ``ApiError``: 404 "Record Not
+    Found" for a path or record that is not there (API notes, quirk 2)."""
     parts = raw_path.strip("/").split("/") if raw_path.strip("/") else []
     for pattern, handler in _ROUTES:
         if len(pattern) != len(parts):
@@ -127,7 +150,7 @@ def _buckets(call: Call, metric: str, metrics: tuple[str, ...]) -> range:
     if metric not in metrics:
         raise ApiError(404)
     frame = read_timeframe(call.query, now=call.now)
-    step = call.step or step_for_window(frame.length)
+    step = call.step or step_for_window(frame.length, call.band_edges)
     return bucket_starts(
         start=frame.start,
         end=frame.end,
@@ -139,28 +162,36 @@ def _buckets(call: Call, metric: str, metrics: tuple[str, ...]) -> range:
 
 
 def _series(call: Call, source: Source, metric: str, metrics: tuple[str, ...]) -> Any:
-    return series_results(source, metric, _buckets(call, metric, metrics))
+    buckets = _buckets(call, metric, metrics)
+    filling = filling_bucket(call.now, timedelta(seconds=buckets.step))
+    return series_results(source, metric, buckets, call.gaps, filling=filling)
 
 
 # -- apps and app metrics ----------------------------------------------------------------------
 
 
+# Documented: the FAQ and the API notes' table (`{apps: [{id, name, last_reported_at?}]}`);
+# observed: Scout's Go CLI test/fixtures/apps_list.json.
 @_route("/apps")
 def _apps(call: Call, params: dict[str, str]) -> Any:
-    return {"apps": [app.listing(call.now) for app in call.catalog.apps.values()]}
+    apps = call.catalog.apps.values()
+    return {"apps": [app.listing(call.now, reported=app.id not in call.unreported) for app in apps]}
 
 
 @_route("/apps/{app_id}")
 def _app_detail(call: Call, params: dict[str, str]) -> Any:
-    return {"app": _app(call, params).listing(call.now)}
+    app = _app(call, params)
+    return {"app": app.listing(call.now, reported=app.id not in call.unreported)}
 
 
+# Documented: the FAQ's list of metrics, openapi.yaml `availableMetrics`.
 @_route("/apps/{app_id}/metrics")
 def _app_metrics(call: Call, params: dict[str, str]) -> Any:
-    _app(call, params)
-    return {"availableMetrics": list(APP_METRICS)}
+    return {"availableMetrics": list(_app(call, params).metrics)}
 
 
+# Documented: the FAQ (from, to; at most 2 weeks; the step table). Observed: the shape, in Scout's
+# Go CLI test/fixtures/metrics.json ([iso, number] pairs, a plain-number summary; quirk 1).
 @_route("/apps/{app_id}/metrics/{metric}")
 def _app_metric(call: Call, params: dict[str, str]) -> Any:
     app = _app(call, params)
@@ -170,6 +201,9 @@ def _app_metric(call: Call, params: dict[str, str]) -> Any:
 # -- endpoints ---------------------------------------------------------------------------------
 
 
+# Documented: openapi.yaml listEndpoints (a bare list, or with sort_by/limit/offset the
+# paginated object with count, total_count, has_more; quirk 5). Observed: the fields, in Scout's
+# Go CLI test/fixtures/endpoints.json.
 @_route("/apps/{app_id}/endpoints")
 def _endpoints(call: Call, params: dict[str, str]) -> Any:
     app = _app(call, params)
@@ -206,6 +240,7 @@ def _endpoint_metric(call: Call, params: dict[str, str]) -> Any:
     return _series(call, endpoint.source, params["metric"], APP_METRICS)
 
 
+# Documented: traces within the last 7 days, at most 100 (API notes, table and quirk 4).
 @_route("/apps/{app_id}/endpoints/{endpoint_id}/traces")
 def _endpoint_traces(call: Call, params: dict[str, str]) -> Any:
     endpoint = _endpoint(_app(call, params), params)
@@ -214,6 +249,9 @@ def _endpoint_traces(call: Call, params: dict[str, str]) -> Any:
     return {"traces": [trace_summary(ref) for ref in refs]}
 
 
+# Observed: a job trace's id has no detail, 404 (Scout's Go CLI CHANGELOG: "`scout traces show` on
+# a 404 now explains that background job traces have no detail endpoint"). Assumed: a trace past
+# metric retention is gone.
 @_route("/apps/{app_id}/traces/{trace_id}")
 def _trace(call: Call, params: dict[str, str]) -> Any:
     app = _app(call, params)
@@ -226,6 +264,7 @@ def _trace(call: Call, params: dict[str, str]) -> Any:
 # -- jobs --------------------------------------------------------------------------------------
 
 
+# Observed: a bare list (Scout's Go CLI internal/api/jobs_test.go, test/fixtures/jobs.json).
 @_route("/apps/{app_id}/jobs")
 def _jobs(call: Call, params: dict[str, str]) -> Any:
     app = _app(call, params)
@@ -234,14 +273,19 @@ def _jobs(call: Call, params: dict[str, str]) -> Any:
 
 
 def _job(app: AppModel, params: dict[str, str]) -> Any:
-    job = app.job(params["job_id"])
-    if job is None:
-        raise ApiError(404)
-    return job
+    """The job a metric path names; ``None`` for a well-formed id of no job.
+
+    An id that is no base64 of ``queue/JobName`` gets a bare HTTP 500 (Scout's Go CLI,
+    cmd/jobs.go, ``resolveJobID``: the server "answers an unrecognized id with a bare 500").
+    """
+    if decode_job_id(params["job_id"]) is None:
+        raise ApiError(500, bare=True)
+    return app.job(params["job_id"])
 
 
 @_route("/apps/{app_id}/jobs/{job_id}/metrics")
 def _job_metrics(call: Call, params: dict[str, str]) -> Any:
+    # The names do not depend on the job: a well-formed id of no job gets them too (assumed).
     _job(_app(call, params), params)
     return {"availableMetrics": list(JOB_METRICS)}
 
@@ -251,12 +295,28 @@ def _job_metric(call: Call, params: dict[str, str]) -> Any:
     job = _job(_app(call, params), params)
     metric = params["metric"]
     buckets = _buckets(call, metric, JOB_METRICS)
-    return job_series_results(job.source, metric, buckets, name=job.name, full_name=job.full_name)
+    if job is None:
+        # A well-formed id of no job: an empty series (Scout's Go CLI, internal/api/jobs_test.go,
+        # "unknown job empty flat series": {"summaries":{"throughput":0.0},"series":{...: []}}).
+        return {"summaries": {metric: 0.0}, "series": {metric: []}}
+    return job_series_results(
+        job.source,
+        metric,
+        buckets,
+        name=job.name,
+        full_name=job.full_name,
+        gaps=call.gaps,
+        filling=filling_bucket(call.now, timedelta(seconds=buckets.step)),
+    )
 
 
 @_route("/apps/{app_id}/jobs/{job_id}/traces")
 def _job_traces(call: Call, params: dict[str, str]) -> Any:
-    job = _job(_app(call, params), params)
+    # Any id of no job, well-formed or not: 404 "Job not found" (Scout's Go CLI,
+    # internal/api/jobs_test.go, TestListJobTracesNotFound).
+    job = _app(call, params).job(params["job_id"])
+    if job is None:
+        raise ApiError(404, "Job not found")
     frame = read_timeframe(call.query, now=call.now, lookback=TRACE_LOOKBACK)
     refs = list_traces(job, frame.start, frame.end, call.now)
     return {"traces": [trace_summary(ref) for ref in refs]}
@@ -265,13 +325,15 @@ def _job_traces(call: Call, params: dict[str, str]) -> Any:
 # -- errors and anomalies ----------------------------------------------------------------------
 
 
+# Documented: within 30 days, at most 100 (API notes); the `endpoint` filter is "Base64
+# URL-encoded endpoint or job filter" (openapi.yaml).
 @_route("/apps/{app_id}/error_groups")
 def _error_groups(call: Call, params: dict[str, str]) -> Any:
     app = _app(call, params)
     frame = read_timeframe(call.query, now=call.now, lookback=ERROR_LOOKBACK)
     where: str | None = None
     if "endpoint" in call.query:
-        # An id that does not decode names nothing, so it filters everything out.
+        # Assumed: an id that does not decode names nothing, so it filters everything out.
         where = decode_id(call.query["endpoint"]) or "\x00"
     groups = error_groups(app, frame.start, frame.end, call.now, where)
     return {"error_groups": [error_group_summary(g) for g in groups]}
@@ -294,6 +356,8 @@ def _errors(call: Call, params: dict[str, str]) -> Any:
     return {"errors": errors_of(_group(call, params))}
 
 
+# Documented: within 30 days; `state` open|closed|all (default all), `metric`, `endpoint`
+# (openapi.yaml). Observed: the endpoint filter matches the scoped name (``_anomalies``).
 @_route("/apps/{app_id}/anomaly_events")
 def _anomaly_events(call: Call, params: dict[str, str]) -> Any:
     app = _app(call, params)
@@ -324,6 +388,9 @@ def _anomaly_event(call: Call, params: dict[str, str]) -> Any:
 # -- insights ----------------------------------------------------------------------------------
 
 
+# Documented: openapi.yaml getInsightsHistory (limit default 10, pagination_cursor an insight id,
+# pagination_direction forward|backward default forward, pagination_page default 1). What a
+# backward page holds is assumed (``_insights.history_page``).
 def _history(call: Call, app: AppModel, kind: str | None) -> Any:
     frame = read_timeframe(call.query, now=call.now)
     direction = call.query.get("pagination_direction", "forward")
@@ -352,6 +419,7 @@ def _insights_history_of(call: Call, params: dict[str, str]) -> Any:
     return _history(call, app, params["type"])
 
 
+# Documented: openapi.yaml getAllInsights (limit per type, default 20; "cached for 5 minutes").
 @_route("/apps/{app_id}/insights")
 def _insights(call: Call, params: dict[str, str]) -> Any:
     app = _app(call, params)
@@ -386,8 +454,9 @@ def _insights_of(call: Call, params: dict[str, str]) -> Any:
 def _usage(call: Call, params: dict[str, str]) -> Any:
     """The organization's usage this billing period (a calendar month here).
 
-    Undocumented in the spec; the shape is the one Scout's own CLI reads: ``billing_period``,
-    ``pricing_style``, ``apm``, ``nodes`` (per-node pricing), ``errors`` and ``logs``.
+    Undocumented in the spec; the shape is the one Scout's own CLI reads (observed:
+    internal/api/types.go OrgUsage, cmd/billing_test.go): ``billing_period``, ``pricing_style``,
+    ``apm``, ``nodes`` (per-node pricing), ``errors`` and ``logs``. The figures are synthetic.
     """
     now = call.now
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

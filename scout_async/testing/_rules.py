@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime, timedelta, timezone
+from typing import Literal
 
 import attrs
 
@@ -24,8 +26,10 @@ __all__ = [
     "TRACE_LOOKBACK",
     "WIRE_TIME_FORMAT",
     "Band",
+    "BandEdges",
     "ceil_to_grid",
     "decode_id",
+    "decode_job_id",
     "encode_endpoint_id",
     "encode_job_id",
     "epoch_seconds",
@@ -54,15 +58,24 @@ DEFAULT_RETENTION = timedelta(days=30)
 # -- steps -------------------------------------------------------------------------------------
 
 
+#: Where a window of exactly a band's upper edge falls: in that band (``"inclusive"``, as the docs
+#: put it: 60 min -> 1 min) or in the next (``"exclusive"``: 60 min -> 2 min). Quirk 16: nobody
+#: has recorded what the live API does at exactly an edge, so the simulator serves either.
+BandEdges = Literal["inclusive", "exclusive"]
+
+
 @attrs.frozen
 class Band:
-    """Window lengths in ``(lower, upper]`` are answered at ``step``."""
+    """Window lengths in ``(lower, upper]`` are answered at ``step`` (``[lower, upper)`` with
+    exclusive edges)."""
 
     step: timedelta
     lower: timedelta
     upper: timedelta
 
-    def contains(self, length: timedelta) -> bool:
+    def contains(self, length: timedelta, edges: BandEdges = "inclusive") -> bool:
+        if edges == "exclusive":
+            return self.lower <= length < self.upper and length > timedelta(0)
         return self.lower < length <= self.upper
 
 
@@ -87,13 +100,17 @@ BANDS: tuple[Band, ...] = (
 )
 
 
-def step_for_window(length: timedelta) -> timedelta:
+def step_for_window(length: timedelta, edges: BandEdges = "inclusive") -> timedelta:
     """The documented step for a window of ``length``; ``ValueError`` outside ``(0, 14 d]``.
 
+    With ``edges="exclusive"`` a window of exactly a band's upper edge takes the next band's
+    step; a window of exactly 14 days, the longest accepted, stays at 2 h (there is no next band).
     The routes check the window first (a bad one is a 422), so the error is a simulator bug.
     """
+    if edges == "exclusive" and length == MAX_WINDOW:
+        return BANDS[-1].step
     for band in BANDS:
-        if band.contains(length):
+        if band.contains(length, edges):
             return band.step
     raise ValueError(f"no documented step for a window of {length}")
 
@@ -144,22 +161,40 @@ def format_billing_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
+_INSTANT = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+    r"(Z|z|[+-]\d{2}(?::?\d{2})?)?",
+    re.ASCII,
+)
+
+
 def parse_time(text: str) -> datetime:
     """An ISO 8601 instant (``Z``, an offset, or none meaning UTC) as an aware UTC datetime.
 
     What Scout accepts in ``from``/``to`` beyond its clients' format is not documented; the
-    simulator is lenient (offsets, no zone) and refuses a bare date. Raises ``ValueError``.
+    simulator is lenient (offsets with or without a colon, any fraction, no zone) and refuses a
+    bare date. Its own parser, so it reads the same forms on every Python version (3.10's
+    ``fromisoformat`` refuses ``.5`` and ``+0000``). Raises ``ValueError``.
     """
-    value = text.strip()
-    # Python 3.10's fromisoformat does not read a trailing Z.
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    if "T" not in value and " " not in value:
+    found = _INSTANT.fullmatch(text.strip())
+    if found is None:
         raise ValueError(f"not a date and time: {text!r}")
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    year, month, day, hour, minute, second, fraction, zone = found.groups()
+    moment = datetime(
+        int(year),
+        int(month),
+        int(day),
+        int(hour),
+        int(minute),
+        int(second or 0),
+        int((fraction or "")[:6].ljust(6, "0")),
+        tzinfo=timezone.utc,
+    )
+    if zone and zone not in ("Z", "z"):
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+    return moment
 
 
 # -- ids ---------------------------------------------------------------------------------------
@@ -175,25 +210,42 @@ def encode_endpoint_id(name: str) -> str:
 
 
 def encode_job_id(full_name: str) -> str:
-    """A job's id: base64 of its ``queue/JobName`` full name, padding kept.
+    """A job's id: the URL-safe base64 of its ``queue/JobName`` full name, padding kept.
 
-    Source: API notes, the endpoints table ("``job_id`` is base64 of ``queue/JobName``"); the
-    Go CLI's fixture test/fixtures/jobs.json has only ids without ``+``/``/`` either way. Its
-    ``cmd/jobs.go`` (``resolveJobID``) says the API expects the URL-safe alphabet (Ruby's
-    ``Base64.urlsafe_encode64``); the simulator still sends the standard alphabet and accepts
-    both (see ``decode_id``). Issue 10 tracks changing this.
+    Source: Scout's Go CLI, ``cmd/jobs.go`` (``resolveJobID``: "the Base64 URL-safe job ID the
+    API expects (matching Ruby's Base64.urlsafe_encode64, including padding)") and
+    ``internal/api/types.go`` ("JobID is its Base64 URL-safe encoding"); openapi.yaml, the
+    ``JobId`` parameter: "Base64 URL-encoded job identifier". The API notes' endpoints table
+    says only "base64 of ``queue/JobName``"; the ids in the Go CLI's fixtures
+    (test/fixtures/jobs.json) hold no character on which the two alphabets differ.
     """
-    return base64.b64encode(full_name.encode()).decode("ascii")
+    return base64.urlsafe_b64encode(full_name.encode()).decode("ascii")
 
 
 def decode_id(text: str) -> str | None:
     """The name behind an endpoint or job id, or None.
 
-    Both base64 alphabets are accepted, as Rails' lenient decoding would (an assumption; it
-    lets a client that sends either alphabet find the record).
+    Both base64 alphabets are accepted, padding optional: an assumption that Scout decodes as
+    Ruby's ``Base64.urlsafe_decode64`` does (it maps ``-``/``_`` and reads ``+``/``/`` as well,
+    and pads what lacks padding); Scout's CLI sends both padded and unpadded ids.
     """
+    bare = text.rstrip("=")
+    if len(bare) % 4 == 1:
+        return None
+    padded = bare.replace("-", "+").replace("_", "/") + "=" * (-len(bare) % 4)
     try:
-        raw = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
+        raw = base64.b64decode(padded, validate=True)
         return raw.decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
+
+
+def decode_job_id(text: str) -> str | None:
+    """The ``queue/JobName`` behind a job id, or None when the id names no such thing.
+
+    Scout answers such an id on a job's metric paths with a bare HTTP 500 (Scout's Go CLI,
+    ``cmd/jobs.go``: the server "answers an unrecognized id with a bare 500", which is why the
+    CLI checks that an id decodes to a name with a ``/`` before sending it).
+    """
+    name = decode_id(text)
+    return name if name is not None and "/" in name.strip("/") else None

@@ -6,9 +6,9 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import anyio
 import attrs
@@ -17,16 +17,35 @@ from starlette.datastructures import QueryParams
 from starlette.types import Message, Receive, Scope, Send
 
 from ._catalog import Catalog
-from ._envelope import ApiError, encode, envelope
-from ._facts import API_PREFIX, DEFAULT_API_KEY, DEFAULT_APPS, IN_PROCESS_BASE_URL
+from ._clock import Clock, SimulatorClock
+from ._envelope import BARE_500, ApiError, encode, envelope
+from ._facts import (
+    API_PREFIX,
+    APP_METRICS,
+    DEFAULT_API_KEY,
+    DEFAULT_APPS,
+    IN_PROCESS_BASE_URL,
+    JOB_METRICS,
+)
 from ._faults import Fault, FaultBook, malformed_body
+from ._metric_data import Gaps, Source, bucket_starts, filling_bucket, plain, series_points
 from ._routes import Call, dispatch
-from ._rules import DEFAULT_RETENTION
+from ._rules import DEFAULT_RETENTION, EPOCH, BandEdges
 
-__all__ = ["AuthMode", "DroppedConnection", "RecordedRequest", "ScoutSimulator"]
+__all__ = ["AuthMode", "DroppedConnection", "RecordedRequest", "ScoutSimulator", "WallClock"]
 
 AuthMode = Literal["header", "query", "body"]
 _JSON = "application/json; charset=utf-8"
+_HTML = "text/html; charset=utf-8"
+_BAND_EDGES = ("inclusive", "exclusive")
+
+
+class WallClock(Protocol):
+    """Anything with ``now()`` returning an aware datetime: a client's clock, for one."""
+
+    def now(self) -> datetime: ...
+
+
 # Recorded for a request the client gave up on before it was answered (nginx's "client closed
 # request"); nothing was sent.
 CLIENT_CLOSED = 499
@@ -48,9 +67,10 @@ class RecordedRequest:
     ``path`` is the full path as sent (still percent-encoded); ``query`` has the value of a
     ``key`` parameter replaced by ``"***"``; ``auth_mode`` says where the key came from;
     ``status`` is the HTTP status sent (499 when ``cancelled``); ``time`` is ``time.monotonic()``
-    at arrival, for measuring gaps such as a Retry-After wait; ``fault`` is the fault that hit
-    it, if any; ``cancelled`` says the client gave up (was cancelled or hung up) before the
-    answer went out.
+    at arrival, for measuring gaps such as a Retry-After wait, and ``answered`` the same clock
+    when the simulator was done with it (the answer about to go out, latency included, or the
+    client found gone); ``fault`` is the fault that hit it, if any; ``cancelled`` says the client
+    gave up (was cancelled or hung up) before the answer went out.
 
     >>> [r.auth_mode for r in sim.requests]
     ['header', 'header']
@@ -62,6 +82,7 @@ class RecordedRequest:
     auth_mode: AuthMode | None
     status: int
     time: float
+    answered: float
     fault: Fault | None = None
     cancelled: bool = False
 
@@ -70,6 +91,26 @@ def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"the simulator's clock needs timezone-aware datetimes, got {moment!r}")
     return moment.astimezone(timezone.utc)
+
+
+def _clocks(
+    now: datetime | Callable[[], datetime] | WallClock | None,
+    simulator_now: Callable[[], datetime],
+) -> tuple[Callable[[], datetime], Clock]:
+    """What the simulator reads its time from, and the clock it offers a client (``clock``)."""
+    if now is None:
+        return (lambda: datetime.now(timezone.utc)), SimulatorClock(simulator_now)
+    if isinstance(now, datetime):
+        fixed = _utc(now)
+        return (lambda: fixed), SimulatorClock(simulator_now)
+    reader = getattr(now, "now", None)
+    if callable(reader):  # a clock object: share it whole when it is a whole clock
+        return reader, now if isinstance(now, Clock) else SimulatorClock(simulator_now)
+    if callable(now):
+        return now, SimulatorClock(simulator_now)
+    raise TypeError(
+        f"now must be an aware datetime, a callable, an object with now(), or None; got {now!r}"
+    )
 
 
 @attrs.frozen
@@ -100,9 +141,14 @@ class ScoutSimulator:
     >>> r.json()["results"]["apps"][0]["id"]
     101
 
-    ``now`` is the simulator's clock: a fixed aware datetime, a callable returning one, or None
-    for the real UTC time. Metric data older than ``now - retention`` is absent. ``latency``
-    seconds are added to every request.
+    ``now`` is the simulator's clock: a fixed aware datetime, a callable returning one, an
+    object with a ``now()`` method (a client's clock: ``ScoutSimulator(now=clock)`` and
+    ``ScoutClient(clock=clock)`` then share one time), or None for the real UTC time. ``clock``
+    is that time as a clock a client takes (``ScoutClient(clock=sim.clock)``): the object passed
+    as ``now`` if it is a whole clock (``now()``, ``monotonic()``, ``sleep()``), else one reading
+    the simulator's ``now`` and sleeping on the event loop. Code under test that asks for "the
+    last 7 days" then asks about the simulator's days. Metric data older than
+    ``now - retention`` is absent. ``latency`` seconds are added to every request.
 
     Variants, for what is unknown about the live API (run a client's tests against each):
 
@@ -111,6 +157,26 @@ class ScoutSimulator:
       ("a correct client works either way"), and the real series in tests/fixtures/metrics.json
       does not show its window. ``True`` (the default, as before) includes it, ``False`` ends
       one step earlier.
+    - ``missing`` and ``nulls`` (gaps): the fractions of a series' buckets left out altogether
+      and sent as ``[time, null]``. The same quirk 9 lists "how gaps appear in a series
+      (missing points or nulls)" as unknown. Which buckets is a pure function of the seed, the
+      series' owner (app, endpoint or job), the bucket and the step, so every request agrees;
+      a gap is a gap in every metric and every sub-series of that bucket. Both default to 0:
+      every bucket has a value, as before.
+    - ``band_edges`` (a window exactly on a band's upper edge): ``"inclusive"`` (the default)
+      answers it at that band's step, as Scout's docs put it (60 min -> 1 min, 1 d -> 10 min);
+      ``"exclusive"`` at the next band's (60 min -> 2 min). Quirk 16 of the API notes: nobody
+      has recorded what the live API does at exactly an edge. A window of exactly 14 days (the
+      longest accepted) is at 2 h either way.
+
+    Apps in ``unreported_apps`` are listed with ``last_reported_at: ""``, as Scout lists an app
+    whose agent has not reported (assumed from the Ruby client's guard against it).
+
+    The account: ``apps`` as ``(id, name)`` pairs (default: five apps, 101 to 105), each with a
+    deterministic share of a realistic pool of endpoints and jobs; ``metrics`` maps an app id to
+    the names its ``/apps/{id}/metrics`` listing gives (default: every app metric; the series
+    routes serve every documented metric either way). ``add_app`` and ``add_job`` change the
+    account during a test; ``points`` tells a test what a series holds, for its expectations.
 
     Counters (safe to read from any thread): ``in_flight``, ``peak_in_flight``, ``completed``
     and ``cancelled``. Over a ``SimulatorServer`` they are updated in the server's thread just
@@ -123,27 +189,31 @@ class ScoutSimulator:
         *,
         api_key: str = DEFAULT_API_KEY,
         apps: Sequence[tuple[int, str]] | None = None,
-        now: datetime | Callable[[], datetime] | None = None,
+        now: datetime | Callable[[], datetime] | WallClock | None = None,
         latency: float = 0.0,
         inclusive_end: bool = True,
+        missing: float = 0.0,
+        nulls: float = 0.0,
+        band_edges: BandEdges = "inclusive",
+        unreported_apps: Collection[int] = (),
+        metrics: Mapping[int, Sequence[str]] | None = None,
         retention: timedelta = DEFAULT_RETENTION,
         seed: int = 0,
     ) -> None:
         if latency < 0:
             raise ValueError(f"latency must not be negative, got {latency}")
+        if band_edges not in _BAND_EDGES:
+            raise ValueError(f"band_edges must be one of {_BAND_EDGES}, got {band_edges!r}")
         self.api_key = api_key
         self.latency = latency
         self.inclusive_end = inclusive_end
+        self.band_edges: BandEdges = band_edges
+        self.unreported_apps = frozenset(unreported_apps)
+        self._gaps = Gaps(missing=missing, nulls=nulls)
         self.retention = retention
         self.seed = seed
-        self.catalog = Catalog(seed, DEFAULT_APPS if apps is None else apps)
-        if now is None:
-            self._clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
-        elif isinstance(now, datetime):
-            fixed = _utc(now)
-            self._clock = lambda: fixed
-        else:
-            self._clock = now
+        self.catalog = Catalog(seed, DEFAULT_APPS if apps is None else apps, metrics)
+        self._clock, self.clock = _clocks(now, self.now)
         self.requests: list[RecordedRequest] = []
         self._faults = FaultBook()
         self._lock = threading.Lock()
@@ -156,6 +226,107 @@ class ScoutSimulator:
     def now(self) -> datetime:
         """The simulator's current time (aware, UTC)."""
         return _utc(self._clock())
+
+    @property
+    def missing(self) -> float:
+        """The fraction of buckets left out of every series (the gaps variant)."""
+        return self._gaps.missing
+
+    @property
+    def nulls(self) -> float:
+        """The fraction of buckets sent with a null value (the gaps variant)."""
+        return self._gaps.nulls
+
+    def add_app(self, app_id: int, name: str) -> None:
+        """Add an app to the account: later requests list and serve it (a new app appeared).
+
+        Its endpoints, jobs and data come from the seed as for any app; ``ValueError`` if
+        ``app_id`` is taken.
+
+        >>> sim.add_app(106, "Checkout Canary")
+        """
+        if isinstance(app_id, bool) or not isinstance(app_id, int) or app_id < 0:
+            raise TypeError(f"app_id must be a non-negative int, got {app_id!r}")
+        self.catalog.add_app(app_id, name)
+
+    def add_job(self, app_id: int, full_name: str) -> str:
+        """Give app ``app_id`` one more background job, ``"queue/ClassName"``; returns its id.
+
+        The id is made as every job's is, so a name can be picked for the characters its id
+        holds (in the standard alphabet, which the simulator accepts too,
+        ``"critical/Re?fu>ndJob"`` has ``/``, ``+`` and ``=``). Its data comes from the seed; the
+        app's other jobs keep theirs.
+
+        >>> job_id = sim.add_job(101, "critical/RefundJob")
+        """
+        return self.catalog.add_job(app_id, full_name).job_id
+
+    def points(
+        self,
+        app_id: int,
+        metric: str,
+        *,
+        start: datetime,
+        end: datetime,
+        step: timedelta,
+        endpoint_id: str | None = None,
+        job_id: str | None = None,
+    ) -> list[tuple[datetime, float | None]]:
+        """The points of a series for the buckets of ``step`` that overlap ``[start, end)``,
+        as the simulator serves them: ``(bucket start, value)``, gaps left out, nulls as None,
+        the bucket holding "now" as 0 (it is still filling; quirk 14).
+
+        For a test's expectations: no request is made, recorded or hit by a fault. The clock and
+        retention apply as they do to a request. The series is the app's own, an endpoint's
+        (``endpoint_id``) or a job's (``job_id``; a job's own figure, which is what its nested
+        answers' ``total`` holds). ``LookupError`` for an app, endpoint or job that does not
+        exist, ``ValueError`` for a metric it has no series of.
+
+        >>> sim.points(101, "apdex", start=t0, end=t0 + timedelta(minutes=2), step=minute)
+        [(datetime(2026, 7, 5, 16, 0, tzinfo=timezone.utc), 0.97), (..., 0.968)]
+        """
+        seconds = step.total_seconds()
+        if seconds <= 0 or seconds != int(seconds):
+            raise ValueError(f"step must be a positive number of whole seconds, got {step}")
+        source = self._source(app_id, metric, endpoint_id, job_id)
+        buckets = bucket_starts(
+            start=_utc(start),
+            end=_utc(end),
+            step=step,
+            now=self.now(),
+            retention=self.retention,
+            inclusive_end=False,
+        )
+        return [
+            (EPOCH + timedelta(seconds=t), None if v is None else plain(v, metric))
+            for t, v in series_points(
+                source, metric, buckets, self._gaps, filling=filling_bucket(self.now(), step)
+            )
+        ]
+
+    def _source(
+        self, app_id: int, metric: str, endpoint_id: str | None, job_id: str | None
+    ) -> Source:
+        if endpoint_id is not None and job_id is not None:
+            raise ValueError("give endpoint_id or job_id, not both")
+        app = self.catalog.app(app_id)
+        if app is None:
+            raise LookupError(f"no app {app_id} in the simulated account")
+        if job_id is not None:
+            job = app.job(job_id)
+            if job is None:
+                raise LookupError(f"app {app_id} has no job {job_id!r}")
+            metrics, source = JOB_METRICS, job.source
+        elif endpoint_id is not None:
+            endpoint = app.endpoint(endpoint_id)
+            if endpoint is None:
+                raise LookupError(f"app {app_id} has no endpoint {endpoint_id!r}")
+            metrics, source = APP_METRICS, endpoint.source
+        else:
+            metrics, source = APP_METRICS, app.source
+        if metric not in metrics:
+            raise ValueError(f"no {metric!r} series here; there are {', '.join(metrics)}")
+        return source
 
     def add_fault(self, fault: Fault) -> None:
         """Arm ``fault``; faults are tried in the order they were added."""
@@ -368,6 +539,7 @@ class _SimulatorApp:
                     auth_mode=auth_mode,
                     status=CLIENT_CLOSED if cancelled else 500 if reply is None else reply.status,
                     time=arrived,
+                    answered=time.monotonic(),
                     fault=fault,
                     cancelled=cancelled,
                 )
@@ -402,10 +574,15 @@ class _SimulatorApp:
                 retention=sim.retention,
                 inclusive_end=sim.inclusive_end,
                 step=fault.step if fault is not None else None,
+                gaps=sim._gaps,
+                band_edges=sim.band_edges,
+                unreported=sim.unreported_apps,
             )
             document = envelope(200, dispatch(call, api_path))
             status = 200
         except ApiError as error:
+            if error.bare:
+                return _Reply(status=error.code, body=BARE_500, content_type=_HTML)
             document = envelope(error.code, {}, error.message)
             status = error.code
         if fault is not None and fault.malformed is not None:

@@ -5,7 +5,12 @@ source's pool index and its number within the hour, so any id can be checked and
 
 The detail follows what Scout's own CLI reads (the spec only says "objects"): spans nested in
 ``children`` with string ids, ``parent_id``, ``operation``, ``type``, ``description``,
-``duration_ms``, ``exclusive_duration_ms`` and ``allocations``; and ``duration_in_seconds``.
+``duration_ms``, ``exclusive_duration_ms`` and ``allocations``; and ``duration_in_seconds``,
+``legacy_format``. Span durations are **seconds** despite their keys, as the live API sends them
+(Scout's Go CLI: changelog.d/26.md, "The API reports span durations in seconds despite the
+``duration_ms`` key name"; its internal/api/traces_test.go payload: a root span of
+``duration_ms: 83.48`` in a trace of ``duration_in_seconds: 83.483853`` and
+``total_call_time: 83483.85``, which is in ms, CHANGELOG 0.5.0).
 """
 
 from __future__ import annotations
@@ -65,7 +70,11 @@ def _epoch(moment: datetime) -> int:
 
 
 def list_traces(model: Model, start: datetime, end: datetime, now: datetime) -> list[TraceRef]:
-    """Traces in ``[start, end)`` and not after ``now``, newest first, at most 100."""
+    """Traces in ``[start, end)`` and not after ``now``, newest first, at most 100.
+
+    Documented: at most 100 (API notes). Assumed: newest first, and which 100 when there are
+    more (the newest).
+    """
     lo, hi = _epoch(start), min(_epoch(end), _epoch(now) + 1)
     found = [
         ref
@@ -111,7 +120,13 @@ def _uri(name: str, draw: float) -> str:
 
 
 def trace_summary(ref: TraceRef) -> dict[str, Any]:
-    """The trace as a list of traces shows it (`Trace`, or `JobTrace` for a job)."""
+    """The trace as a list of traces shows it (`Trace`, or `JobTrace` for a job).
+
+    ``total_call_time`` (an endpoint's) and ``duration`` (a job's) are in ms: Scout's CLI
+    CHANGELOG 0.5.0 ("the API reports it in milliseconds") and internal/api/types.go ("Duration
+    is the execution duration in milliseconds"). ``mem_delta`` is MB, a float or null (its
+    traces_test.go).
+    """
     model = ref.model
     # Scout keeps the slow requests, so a sampled trace is a few times the typical duration.
     duration = round(model.source.duration_ms * (1.5 + 4 * ref.draw(1)), 2)
@@ -150,17 +165,18 @@ def _span(
     kind: str,
     operation: str,
     description: str | None,
-    duration: float,
+    seconds: float,
     allocations: float,
 ) -> dict[str, Any]:
-    """A span in the shape Scout's CLI reads; ``exclusive_duration_ms`` is set by ``_close``."""
+    """A span in the shape Scout's CLI reads, its duration in seconds under the key
+    ``duration_ms`` (as the live API sends it); ``exclusive_duration_ms`` is set by ``_close``."""
     span: dict[str, Any] = {
         "id": _span_id(ref, n),
         "parent_id": None if parent is None else parent["id"],
         "operation": operation,
         "type": kind,
         "description": description,
-        "duration_ms": round(duration, 2),
+        "duration_ms": round(seconds, 6),
         "exclusive_duration_ms": 0.0,
         "allocations": int(allocations),
         "children": [],
@@ -171,22 +187,25 @@ def _span(
 
 
 def _close(span: dict[str, Any]) -> None:
-    """Set every span's exclusive time: its own duration less its children's, depth first."""
+    """Set every span's exclusive time (seconds): its own duration less its children's, depth
+    first."""
     for child in span["children"]:
         _close(child)
     inner = sum(child["duration_ms"] for child in span["children"])
-    span["exclusive_duration_ms"] = round(max(0.0, span["duration_ms"] - inner), 2)
+    span["exclusive_duration_ms"] = round(max(0.0, span["duration_ms"] - inner), 6)
 
 
-def _spans(ref: TraceRef, total: float, allocations: int) -> list[dict[str, Any]]:
+def _spans(ref: TraceRef, total_ms: float, allocations: int) -> list[dict[str, Any]]:
     """A plausible span tree, nested as Scout sends it (``children``, with ``parent_id`` too).
 
     Middleware around the controller (or the job); under it queries, a cache read and, for a
-    request, a template whose partial runs one more query. Durations and allocations include
-    the children's; ``exclusive_duration_ms`` is what is left.
+    request, a template whose partial runs one more query. Durations (seconds) and allocations
+    include the children's; ``exclusive_duration_ms`` is what is left. The root span lasts the
+    whole trace: ``total_ms`` / 1000 seconds, which is ``duration_in_seconds``.
     """
     model = ref.model
     is_job = isinstance(model, JobModel)
+    total = total_ms / 1000
     root = _span(ref, 1, None, "Middleware", "Middleware/Summary", None, total, allocations)
     body_kind = "Job" if is_job else "Controller"
     body = _span(
@@ -266,6 +285,9 @@ def trace_detail(ref: TraceRef) -> dict[str, Any]:
         "time": summary["time"],
         "total_call_time": total,
         "duration_in_seconds": round(total / 1000, 6),
+        # Scout's CLI reads this flag and then shows no span tree (internal/output/tree.go);
+        # the simulator's traces are all in the current format.
+        "legacy_format": False,
         "mem_delta": summary.get("mem_delta"),
         "metric_name": summary["metric_name"],
         "uri": summary.get("uri"),

@@ -1,4 +1,5 @@
-"""The models of the Scout API: what the resources return.
+"""The models of the Scout API: what the resources return, and the containers of listings
+(``Listing``: a list that says whether Scout capped it; ``Page``: one page with its totals).
 
 >>> from scout_async.types import Endpoint, Trace
 """
@@ -20,8 +21,10 @@ from ._models import (
     InsightTimeframe,
     Job,
     JobTrace,
+    Listing,
     LogUsage,
     NodeUsage,
+    Page,
     Point,
     Series,
     Span,
@@ -47,8 +50,10 @@ __all__ = [
     "InsightsOverview",
     "Job",
     "JobTrace",
+    "Listing",
     "LogUsage",
     "NodeUsage",
+    "Page",
     "Point",
     "Series",
     "Span",

@@ -10,14 +10,17 @@ Scout's, except where noted (``Endpoint.p95`` for ``95th_percentile``).
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import unquote
 
 import attrs
 
 __all__ = [
     "App",
+    "Listing",
+    "Page",
     "Point",
     "Series",
     "AnomalyDeploy",
@@ -48,6 +51,9 @@ __all__ = [
 class App:
     """An application reporting to Scout.
 
+    ``last_reported_at`` is ``None`` when Scout sends none, or an empty string (an app that has
+    not reported: Scout's clients guard against ``""``).
+
     >>> app = await client.apps.get(101)
     >>> app.name, app.last_reported_at
     """
@@ -75,6 +81,11 @@ class Series:
     ``summary`` is Scout's own summary number when the window took a single request; for a window
     split into several requests it is ``None`` (Scout does not document how it aggregates, so the
     client does not pretend to).
+
+    ``partial_from`` is set only for ``metrics.get(..., partial=True)``: the start of the first
+    bucket in ``points`` that had not closed yet (it ended less than the lateness before the
+    client's clock; Scout reports such a bucket before it is complete, typically as 0). By
+    default a series holds closed buckets only, and ``partial_from`` is ``None``.
     """
 
     app_id: int
@@ -82,10 +93,66 @@ class Series:
     step: timedelta
     points: list[Point]
     summary: float | None = None
+    partial_from: datetime | None = None
+
+
+T = TypeVar("T")
+
+
+class Listing(list[T], Generic[T]):
+    """A list of records, plus what Scout said about the ones it left out.
+
+    ``capped`` is true when Scout stopped at its limit of 100 records in at least one request of
+    the call (traces, error groups, errors, anomaly events): there may be more than listed, so
+    narrow the window (or the filter) to see them. ``total_count`` is Scout's own total, where it
+    sends one. A ``Listing`` is a ``list``: it compares, slices and serializes as one.
+
+    >>> groups = await client.errors.list(101, start=t0, end=t1)
+    >>> if groups.capped:
+    ...     print("more than", len(groups), "groups: narrow the window")
+    """
+
+    capped: bool
+    total_count: int | None
+
+    def __init__(
+        self, items: Iterable[T] = (), *, capped: bool = False, total_count: int | None = None
+    ) -> None:
+        super().__init__(items)
+        self.capped = capped
+        self.total_count = total_count
+
+    def __repr__(self) -> str:
+        items = list.__repr__(self)
+        return f"Listing({items}, capped={self.capped}, total_count={self.total_count})"
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a paged listing, with Scout's paging figures.
+
+    ``has_more`` says another page follows; ``total_count`` is Scout's total across all pages and
+    ``count`` the size of this page, where Scout sends them. For insights history, ``cursor``
+    (and ``next_page``) is what to pass to get the following page in the same direction.
+
+    >>> page = await client.endpoints.page(101, start=t0, end=t1, limit=20)
+    >>> page.total_count, len(page.items), page.has_more
+    """
+
+    items: list[T]
+    has_more: bool
+    total_count: int | None = None
+    count: int | None = None
+    cursor: int | str | None = None
+    next_page: int | None = None
 
 
 def _base64(text: str) -> str:
     return base64.b64encode(text.encode()).decode("ascii")
+
+
+def _urlsafe_base64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode("ascii")
 
 
 # -- endpoints and jobs ------------------------------------------------------------------------
@@ -95,11 +162,13 @@ def _base64(text: str) -> str:
 class Endpoint:
     """An endpoint's performance over the listed window.
 
-    ``id`` is what the endpoint calls take (``endpoints.metric``, ``traces.for_endpoint``, the
-    ``endpoint`` filter of ``errors.groups``): the part of ``link`` after ``/endpoints/``, which is
-    the standard base64 of ``name``, padding included (``YXBpL21ldHJpY3Mvc2hvdw==``). Without a
-    ``link`` it is computed from ``name``. ``p95`` is Scout's ``95th_percentile`` (ms);
-    ``response_time`` is in ms, ``throughput`` in requests per minute, ``error_rate`` a fraction.
+    ``id`` is what the endpoint calls take (``metrics.get(endpoint_id=)``,
+    ``traces.list(endpoint_id=)``, the ``endpoint`` filter of ``errors.list``): the part of
+    ``link`` after ``/endpoints/``, which is the standard base64 of ``name``, padding included
+    (``YXBpL21ldHJpY3Mvc2hvdw==``). Without a ``link`` it is computed from ``name``. ``p95`` is
+    Scout's ``95th_percentile`` (ms); ``response_time`` is in ms, ``throughput`` in requests per
+    minute, ``error_rate`` a fraction. ``max_allocations`` is a number as sent (Scout sends
+    fractions too: ``1.7``).
 
     >>> endpoint = (await client.endpoints.list(101, start=t0, end=t1))[0]
     >>> endpoint.name, endpoint.id, endpoint.p95
@@ -114,7 +183,7 @@ class Endpoint:
     throughput: float | None = None
     error_rate: float | None = None
     percentage_of_total: float | None = None
-    max_allocations: int | None = None
+    max_allocations: float | None = None
     id: str = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -136,8 +205,9 @@ def _endpoint_id(link: str | None, name: str) -> str:
 class Job:
     """A background job's performance over the listed window.
 
-    ``id`` is what the job calls take: Scout's ``job_id`` (base64 of ``queue/JobName``), or that
-    computed from ``full_name`` when the answer has none. ``execution_time`` is in ms,
+    ``id`` is what the job calls take: Scout's ``job_id`` (the URL-safe base64 of
+    ``queue/JobName``, padding included), or that computed from ``full_name`` when the answer
+    has none. ``execution_time`` is in ms,
     ``throughput`` in jobs per minute, ``latency`` the queue latency in seconds,
     ``time_consumed`` a fraction of all job time.
 
@@ -157,7 +227,7 @@ class Job:
     id: str = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "id", self.job_id or _base64(self.full_name))
+        object.__setattr__(self, "id", self.job_id or _urlsafe_base64(self.full_name))
 
 
 # -- traces ------------------------------------------------------------------------------------
@@ -167,7 +237,7 @@ class Job:
 class TraceSummary:
     """A sampled trace of an endpoint as listed (``total_call_time`` in ms, ``mem_delta`` in MB).
 
-    >>> [t.id for t in await client.traces.for_endpoint(101, endpoint.id, start=t0, end=t1)]
+    >>> [t.id for t in await client.traces.list(101, endpoint_id=endpoint.id, start=t0, end=t1)]
     """
 
     id: int
@@ -181,9 +251,9 @@ class TraceSummary:
 
 @attrs.frozen
 class JobTrace:
-    """A sampled trace of a background job as listed (``duration`` in ms).
+    """A sampled trace of a background job as listed (``duration`` in ms, as Scout's CLI reads it).
 
-    >>> [t.duration for t in await client.jobs.traces(101, job.id, start=t0, end=t1)]
+    >>> [t.duration for t in await client.traces.list(101, job_id=job.id, start=t0, end=t1)]
     """
 
     id: int
@@ -201,8 +271,13 @@ class Span:
 
     Ids are strings (Scout sends strings; integer ids are converted). ``operation`` is Scout's
     ``operation`` (a sender that calls it ``name`` is read the same way), ``description`` its
-    ``description`` (or ``desc``): the SQL, URL, ... of the span. Durations are in ms.
-    ``children`` is built by ``Trace`` from the parent ids and is left out of ``==`` and ``repr``.
+    ``description`` (or ``desc``): the SQL, URL, ... of the span.
+
+    Durations are in **seconds**: ``duration_s`` (the span with its children) and
+    ``exclusive_duration_s`` (without them) are read from Scout's ``duration_ms`` and
+    ``exclusive_duration_ms``, which hold seconds despite their names (Scout's own CLI found the
+    spans of an 83.5 s request reported as ``duration_ms: 83.48``). ``children`` is built by
+    ``Trace`` from the parent ids and is left out of ``==`` and ``repr``.
     """
 
     id: str
@@ -210,9 +285,8 @@ class Span:
     type: str | None = None
     operation: str | None = None
     description: str | None = None
-    duration_ms: float | None = None
-    exclusive_duration_ms: float | None = None
-    start_offset_ms: float | None = None
+    duration_s: float | None = None
+    exclusive_duration_s: float | None = None
     allocations: int | None = None
     children: list[Span] = attrs.field(init=False, factory=list, eq=False, repr=False)
 
@@ -223,10 +297,13 @@ class Trace:
 
     ``root_spans`` are the spans without a parent (or whose parent id names no span of the trace,
     or that sit on a cycle of parent ids); every other span is in its parent's ``children``.
+    ``total_call_time`` is in ms, ``duration_in_seconds`` in seconds, ``mem_delta`` in MB.
+    ``legacy_format`` is Scout's flag for a trace stored in its older format, which has no span
+    tree (Scout's CLI then shows none); ``limited`` says Scout cut the spans short.
 
     >>> trace = await client.traces.get(101, 123456)
     >>> def walk(span, depth=0):
-    ...     print("  " * depth, span.operation, span.duration_ms)
+    ...     print("  " * depth, span.operation, span.duration_s)
     ...     for child in span.children:
     ...         walk(child, depth + 1)
     >>> for root in trace.root_spans:
@@ -246,6 +323,7 @@ class Trace:
     allocations_count: int | None = None
     duration_in_seconds: float | None = None
     limited: bool | None = None
+    legacy_format: bool | None = None
     spans: list[Span] = attrs.field(factory=list)
     root_spans: list[Span] = attrs.field(init=False, factory=list, eq=False, repr=False)
 
@@ -291,7 +369,7 @@ def _on_cycle(span: Span, by_id: dict[str, Span]) -> bool:
 class ErrorOccurrence:
     """One occurrence of an error; ``trace`` is its backtrace, one line per item.
 
-    >>> for error in await client.errors.errors(101, group.id):
+    >>> for error in await client.errors.list_errors(101, group.id):
     ...     print(error.created_at, error.message, error.location)
     """
 
@@ -313,11 +391,16 @@ class ErrorGroup:
 
     ``status`` is kept as sent (Scout does not document its values). ``request_components`` is
     kept as sent: Scout documents a list of strings but does not always send one (its own CLI
-    reads it raw). ``latest_error`` is set by ``errors.group`` only.
+    reads it raw). ``latest_error`` is set by ``errors.get`` only.
 
-    >>> groups = await client.errors.groups(101, start=t0, end=t1)
-    >>> detail = await client.errors.group(101, groups[0].id)
-    >>> detail.latest_error.message
+    ``errors_count`` is ``None`` where Scout's figure is unknown: its detail answer
+    (``errors.get``) reports 0 for every group, even one whose errors list is not empty (Scout's
+    own CLI hides that 0), and a group exists only because errors happened, so a 0 is never
+    passed on as a count. The listing (``errors.list``) carries the real figure.
+
+    >>> groups = await client.errors.list(101, start=t0, end=t1)
+    >>> detail = await client.errors.get(101, groups[0].id)
+    >>> detail.latest_error.message, groups[0].errors_count
     """
 
     id: int
@@ -360,7 +443,9 @@ class AnomalyEvent:
     """An anomaly Scout detected on a metric of the app or one endpoint.
 
     ``direction`` is ``high`` or ``low``, ``severity`` ``warning`` or ``critical`` (other values are
-    kept as sent); ``ended_at`` is ``None`` while the event is open. ``baseline_std_dev``,
+    kept as sent); ``ended_at`` is ``None`` while the event is open. ``endpoint`` is the scoped
+    metric name Scout stores (``Controller/users/index``, ``Job/default/MyWorker``), or ``None``
+    for an app-wide event. ``baseline_std_dev``,
     ``duration_minutes``, ``smart_monitor`` and ``deploy`` are set by ``anomalies.get`` only.
 
     >>> events = await client.anomalies.list(101, start=t0, end=t1, state="open")
@@ -441,7 +526,7 @@ class InsightGroup:
 class InsightsOverview:
     """Every type's current insights, keyed by type (a type Scout adds later shows up too).
 
-    >>> overview = await client.insights.all(101)
+    >>> overview = await client.insights.list(101)
     >>> {kind: group.count for kind, group in overview.groups.items()}
     {'n_plus_one': 4, 'memory_bloat': 1, 'slow_query': 12}
     """
@@ -500,7 +585,7 @@ class Usage:
     keeps the whole answer (anything else Scout sends is there). ``nodes`` is set for per-node
     pricing only.
 
-    >>> usage = await client.usage()
+    >>> usage = await client.usage.get()
     >>> usage.billing_period.end, usage.apm.total_transactions, usage.apm.limit
     """
 

@@ -67,7 +67,7 @@ async def test_list_with_filters_and_unknown_values(client: ScoutClient) -> None
             end=NOW,
             state="open",
             metric="error_rate",
-            endpoint="users/show",
+            endpoint="users/show",  # a plain name: sent scoped, as Scout stores it
         )
     assert [(e.id, e.severity, e.direction) for e in events] == [
         (2, "catastrophic", "sideways"),
@@ -80,7 +80,7 @@ async def test_list_with_filters_and_unknown_values(client: ScoutClient) -> None
         "to": iso(NOW),
         "state": "open",
         "metric": "error_rate",
-        "endpoint": "users/show",
+        "endpoint": "Controller/users/show",
     }
 
 

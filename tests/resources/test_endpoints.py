@@ -8,6 +8,7 @@ import itertools
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -16,10 +17,11 @@ import respx
 import scout_async
 import scout_async.types
 from scout_async import Point, ScoutClient
+from scout_async._time import parse_time
+from scout_async.testing import ScoutSimulator
 from scout_async.types import Endpoint
 from scout_async.types._convert import structure
 from tests.conftest import BASE_URL, SECRET, envelope, fixture_json
-from tests.fakes import FakeSeriesServer, value_at
 from tests.resources.conftest import assert_argument_error
 
 UTC = timezone.utc
@@ -249,31 +251,47 @@ async def test_exactly_14_days_is_one_listing(client: ScoutClient) -> None:
 # -- metric series -----------------------------------------------------------------------------
 
 
-class RecordingServer(FakeSeriesServer):
-    """The fake series server, also recording each request's raw path."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.paths: list[str] = []
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.paths.append(request.url.raw_path.decode().split("?")[0])
-        return await super().__call__(request)
+# The simulated account's endpoints whose ids a path must percent-encode (between them "/", "+"
+# and "="), with the segment each must be sent as; and a plain one.
+ODD_ENDPOINTS = [
+    ("reports/export?>", "cmVwb3J0cy9leHBvcnQ%2FPg%3D%3D"),
+    ("docs/~~~/show", "ZG9jcy9%2Bfn4vc2hvdw%3D%3D"),
+]
+PLAIN_ID = "YXBpL21ldHJpY3Mvc2hvdw=="  # api/metrics/show
 
 
-async def test_endpoint_metric_goes_through_the_planner() -> None:
-    server = RecordingServer()
+def simulator() -> ScoutSimulator:
+    """App 101 with its endpoints; its clock stands after every window here, none forgotten."""
+    return ScoutSimulator(
+        api_key=SECRET,
+        apps=[(101, "App 101")],
+        now=T0 + timedelta(days=40),
+        retention=timedelta(days=60),
+    )
+
+
+def client_of(sim: ScoutSimulator) -> ScoutClient:
+    return ScoutClient(api_key=SECRET, base_url=BASE_URL, http_client=sim.http_client())
+
+
+def sent_windows(sim: ScoutSimulator) -> list[tuple[datetime, datetime]]:
+    return [(parse_time(r.query["from"]), parse_time(r.query["to"])) for r in sim.requests]
+
+
+@pytest.mark.parametrize(("name", "segment"), ODD_ENDPOINTS, ids=["slash", "plus"])
+async def test_endpoint_metric_goes_through_the_planner(name: str, segment: str) -> None:
+    endpoint_id = base64.b64encode(name.encode()).decode()
+    assert quote(endpoint_id, safe="") == segment  # the guard: these ids are odd
+    sim = simulator()
     start, end = T0 + timedelta(minutes=7), T0 + timedelta(days=20)
-    async with ScoutClient(
-        api_key=SECRET, base_url=BASE_URL, http_client=server.http_client()
-    ) as client:
+    async with client_of(sim) as client:
         series = await client.metrics.get(
-            101, "response_time", endpoint_id=ODD_ID, start=start, end=end
+            101, "response_time", endpoint_id=endpoint_id, start=start, end=end
         )
         streamed = [
             p
             async for p in client.metrics.stream(
-                101, "response_time", endpoint_id=ODD_ID, start=start, end=end
+                101, "response_time", endpoint_id=endpoint_id, start=start, end=end
             )
         ]
     chunks = scout_async.plan_range(start, end)
@@ -282,21 +300,33 @@ async def test_endpoint_metric_goes_through_the_planner() -> None:
     assert series.step == step  # ...answered at one step
     assert series.summary is None
     assert all(b.time - a.time == step for a, b in itertools.pairwise(series.points))
-    assert series.points[0] == Point(chunks[0].owned_start, value_at(chunks[0].owned_start, step))
+    first = chunks[0].owned_start
+    [(_, served)] = sim.points(
+        101, "response_time", start=first, end=first + step, step=step, endpoint_id=endpoint_id
+    )
+    assert series.points[0] == Point(first, served)
     assert series.points[-1].time == chunks[-1].owned_end - step
     assert streamed == series.points
-    assert set(server.paths) == {f"/api/v0/apps/101/endpoints/{ODD_SEGMENT}/metrics/response_time"}
+    assert {r.path for r in sim.requests} == {
+        f"/api/v0/apps/101/endpoints/{segment}/metrics/response_time"
+    }
     # Each call sent exactly the planned requests (concurrently, so in any order).
-    assert sorted(server.requests) == sorted([(c.start, c.end) for c in chunks] * 2)
+    assert sorted(sent_windows(sim)) == sorted([(c.start, c.end) for c in chunks] * 2)
 
 
 async def test_endpoint_metric_one_request_has_the_summary() -> None:
-    server = RecordingServer()
-    async with ScoutClient(
-        api_key=SECRET, base_url=BASE_URL, http_client=server.http_client()
-    ) as client:
-        series = await client.metrics.get(101, "apdex", endpoint_id="YQ==", start=T0, end=T1)
-    assert series.summary == 1.5
+    sim = simulator()
+    async with client_of(sim) as client:
+        series = await client.metrics.get(101, "apdex", endpoint_id=PLAIN_ID, start=T0, end=T1)
+    # What the simulator sends for that one request.
+    params = {"from": "2026-03-01T00:00:00Z", "to": "2026-03-02T00:00:00Z"}
+    async with sim.http_client(headers={"X-SCOUT-API": SECRET}) as http:
+        response = await http.get(
+            f"/apps/101/endpoints/{quote(PLAIN_ID, safe='')}/metrics/apdex", params=params
+        )
+    served = response.json()["results"]["summaries"]["apdex"]
+    assert served is not None
+    assert series.summary == served
     assert series.step == timedelta(minutes=10)
     assert len(series.points) == 144
 
@@ -314,21 +344,19 @@ async def test_endpoint_metric_one_request_has_the_summary() -> None:
 async def test_endpoint_metric_checks_arguments_first(
     kwargs: dict[str, Any], error: type[Exception], match: str
 ) -> None:
-    server = RecordingServer()
+    sim = simulator()
     args: dict[str, Any] = {
         "app_id": 101,
-        "endpoint_id": "YQ==",
+        "endpoint_id": PLAIN_ID,
         "metric": "throughput",
         "start": T0,
         "end": T1,
     } | kwargs
-    async with ScoutClient(
-        api_key=SECRET, base_url=BASE_URL, http_client=server.http_client()
-    ) as client:
+    async with client_of(sim) as client:
         with pytest.raises(error, match=match) as info:
             await client.metrics.get(**args)
         assert_argument_error(info, error)
         with pytest.raises(error, match=match) as info:
             client.metrics.stream(**args)
         assert_argument_error(info, error)
-    assert server.paths == []
+    assert sim.requests == []

@@ -207,6 +207,9 @@ def test_split_window_shares_boundaries() -> None:
 # -- typed errors on every call ----------------------------------------------------------------
 
 DAY = timedelta(days=1)
+# A job id as Scout makes them (base64 of "queue/JobName"); one that names no such thing is
+# refused before any request (tests/resources/test_live_quirks.py).
+JOB_ID = "ZGVmYXVsdC9NeVdvcmtlcg=="  # default/MyWorker
 
 Call = Callable[[ScoutClient], Awaitable[Any]]
 
@@ -233,18 +236,18 @@ CALLS: list[tuple[str, Call]] = [
         lambda c: drain(c.metrics.stream(1, "apdex", endpoint_id="YQ==", start=NOW - DAY, end=NOW)),
     ),
     ("jobs.list", lambda c: c.jobs.list(1, start=NOW - DAY, end=NOW)),
-    ("metrics.list(job_id)", lambda c: c.metrics.list(1, job_id="YQ==")),
+    ("metrics.list(job_id)", lambda c: c.metrics.list(1, job_id=JOB_ID)),
     (
         "metrics.get(job_id)",
-        lambda c: c.metrics.get(1, "latency", job_id="YQ==", start=NOW - DAY, end=NOW),
+        lambda c: c.metrics.get(1, "latency", job_id=JOB_ID, start=NOW - DAY, end=NOW),
     ),
     (
         "metrics.stream(job_id)",
-        lambda c: drain(c.metrics.stream(1, "errors", job_id="YQ==", start=NOW - DAY, end=NOW)),
+        lambda c: drain(c.metrics.stream(1, "errors", job_id=JOB_ID, start=NOW - DAY, end=NOW)),
     ),
     (
         "traces.list(job_id)",
-        lambda c: c.traces.list(1, job_id="YQ==", start=NOW - DAY, end=NOW),
+        lambda c: c.traces.list(1, job_id=JOB_ID, start=NOW - DAY, end=NOW),
     ),
     (
         "traces.list(endpoint_id)",

@@ -3,28 +3,30 @@ traces: ``client.metrics.list/get/stream(..., job_id=)``, ``client.traces.list(.
 
 from __future__ import annotations
 
-import json
+import base64
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
-import httpx
 import pytest
 import respx
 
 import scout_async
 from scout_async import Point, ScoutClient
 from scout_async._resources.job_series import job_series_results
+from scout_async.testing import ScoutSimulator
 from scout_async.types import Job, JobTrace
 from tests.conftest import BASE_URL, SECRET, VirtualClock, envelope
-from tests.fakes import FakeSeriesServer, value_at
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 T1 = T0 + timedelta(days=1)  # one request, answered at 10 min
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 JOB_ID = "ZGVmYXVsdC9NeVdvcmtlcg=="  # default/MyWorker
-ODD_JOB_ID = "YWE/YWE+YQ=="
-ODD_SEGMENT = "YWE%2FYWE%2BYQ%3D%3D"
+# A job whose id a path must percent-encode: base64 of its full name with "/", "+" and "=" in it.
+ODD_JOB = "critical/Re?fu>ndJob"
+ODD_JOB_ID = "Y3JpdGljYWwvUmU/ZnU+bmRKb2I="
+ODD_SEGMENT = "Y3JpdGljYWwvUmU%2FZnU%2BbmRKb2I%3D"
 
 
 @pytest.fixture
@@ -205,28 +207,21 @@ def test_summed_series_keeps_nulls_only_where_every_part_is_null() -> None:
     ]
 
 
-class NestingServer(FakeSeriesServer):
-    """Answers job series the nested way: a breakdown plus Scout's total."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.paths: list[str] = []
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.paths.append(request.url.raw_path.decode().split("?")[0])
-        flat = json.loads((await super().__call__(request)).content)
-        metric = request.url.path.rsplit("/", 1)[-1]
-        points = flat["results"]["series"][metric]
-        nested = {"Ruby": [[t, 1.0] for t, _ in points], "total": points}
-        flat["results"]["series"][metric] = nested
-        return httpx.Response(200, json=flat)
-
-
 async def test_job_metric_goes_through_the_planner_and_every_chunk_is_reshaped() -> None:
-    server = NestingServer()
+    sim = ScoutSimulator(
+        api_key=SECRET,
+        apps=[(6, "App 6")],
+        now=T0 + timedelta(days=40),  # after the window, which is not yet forgotten
+        retention=timedelta(days=60),
+    )
+    added = sim.add_job(6, ODD_JOB)  # the simulated account gets the odd job...
+    assert base64.urlsafe_b64decode(added) == ODD_JOB.encode()
+    # ...which a caller may hold in the standard alphabet, as ODD_JOB_ID
+    assert base64.b64encode(ODD_JOB.encode()).decode() == ODD_JOB_ID
+    assert quote(ODD_JOB_ID, safe="") == ODD_SEGMENT
     start, end = T0, T0 + timedelta(days=20)
     async with ScoutClient(
-        api_key=SECRET, base_url=BASE_URL, http_client=server.http_client()
+        api_key=SECRET, base_url=BASE_URL, http_client=sim.http_client()
     ) as client:
         series = await client.metrics.get(
             6, "execution_time", job_id=ODD_JOB_ID, start=start, end=end
@@ -238,12 +233,29 @@ async def test_job_metric_goes_through_the_planner_and_every_chunk_is_reshaped()
             )
         ]
     step = timedelta(hours=2)
-    expected = [Point(start + i * step, value_at(start + i * step, step)) for i in range(240)]
+    # The job's own figure: what the simulator's nested answers hold as Scout's total.
+    served = sim.points(6, "execution_time", start=start, end=end, step=step, job_id=ODD_JOB_ID)
+    expected = [Point(t, v) for t, v in served]
+    assert [p.time for p in expected] == [start + i * step for i in range(240)]
     assert series.step == step
     assert series.points == expected
     assert streamed == expected
-    assert len(server.requests) == 2 * len(scout_async.plan_range(start, end)) == 4
-    assert set(server.paths) == {f"/api/v0/apps/6/jobs/{ODD_SEGMENT}/metrics/execution_time"}
+    assert len(sim.requests) == 2 * len(scout_async.plan_range(start, end)) == 4
+    assert {r.path for r in sim.requests} == {
+        f"/api/v0/apps/6/jobs/{ODD_SEGMENT}/metrics/execution_time"
+    }
+    # Every chunk came nested, a breakdown beside the total: each one was reshaped.
+    async with sim.http_client(headers={"X-SCOUT-API": SECRET}) as http:
+        for chunk in scout_async.plan_range(start, end):
+            params = {
+                "from": chunk.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "to": chunk.end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+            response = await http.get(
+                f"/apps/6/jobs/{ODD_SEGMENT}/metrics/execution_time", params=params
+            )
+            nested = response.json()["results"]["series"]["execution_time"]
+            assert set(nested) == {"ActiveRecord", "Ruby", "total"}
 
 
 async def test_job_metric_names_are_checked_first(client: ScoutClient) -> None:

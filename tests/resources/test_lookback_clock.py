@@ -22,6 +22,7 @@ FUTURE = datetime(2100, 1, 10, 12, tzinfo=UTC)  # long after it
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
 ID = "YQ=="
+JOB_ID = "ZGVmYXVsdC9NeVdvcmtlcg=="  # default/MyWorker: a job id names a queue/JobName
 
 
 class FixedClock:
@@ -48,7 +49,7 @@ async def _endpoint_traces(c: ScoutClient, start: datetime, end: datetime, clamp
 
 
 async def _job_traces(c: ScoutClient, start: datetime, end: datetime, clamp: bool) -> Any:
-    return await c.traces.list(1, job_id=ID, start=start, end=end, clamp=clamp)
+    return await c.traces.list(1, job_id=JOB_ID, start=start, end=end, clamp=clamp)
 
 
 async def _error_groups(c: ScoutClient, start: datetime, end: datetime, clamp: bool) -> Any:

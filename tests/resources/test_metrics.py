@@ -139,7 +139,7 @@ def test_the_scopes_really_differ() -> None:
 async def test_endpoint_id_and_job_id_together_are_refused_before_any_request(
     client: ScoutClient,
 ) -> None:
-    both = {"endpoint_id": ENDPOINT_ID, "job_id": JOB_ID}
+    both: dict[str, Any] = {"endpoint_id": ENDPOINT_ID, "job_id": JOB_ID}
     with respx.mock(assert_all_called=False) as router:
         route = router.route().mock(side_effect=answer)
         with pytest.raises(scout_async.ArgumentError, match="not both") as info:

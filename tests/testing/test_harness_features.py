@@ -1,5 +1,6 @@
-"""What the simulator offers a test beyond serving the API: counters, the `to` variant, faults aimed
-at one chunk, and an in-process httpx client."""
+"""What the simulator offers a test beyond serving the API: counters, the variants (the `to`
+bucket, the band edges), a clock shared with a client, faults aimed at one chunk, and an
+in-process httpx client."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 
@@ -189,6 +191,141 @@ async def test_the_to_bucket_variant(arguments: dict[str, Any], includes_to: boo
     assert len(on_grid) == (61 if includes_to else 60)
     assert (off_grid[0], off_grid[-1]) == (iso(GRID_END - HOUR), iso(GRID_END))
     assert len(off_grid) == 61
+
+
+# -- the band-edge variant ---------------------------------------------------------------------
+
+MINUTE = timedelta(minutes=1)
+DAY = timedelta(days=1)
+# (window length, its step with inclusive upper edges, with exclusive ones)
+EDGES = [
+    (30 * MINUTE, MINUTE, MINUTE),  # inside a band: the same either way
+    (HOUR, MINUTE, 2 * MINUTE),  # the docs: <= 60 min -> 1 min
+    (HOUR + MINUTE, 2 * MINUTE, 2 * MINUTE),
+    (3 * HOUR, 2 * MINUTE, 5 * MINUTE),
+    (12 * HOUR, 5 * MINUTE, 10 * MINUTE),
+    (DAY, 10 * MINUTE, 30 * MINUTE),
+    (3 * DAY, 30 * MINUTE, HOUR),
+    (7 * DAY, HOUR, 2 * HOUR),
+    (14 * DAY, 2 * HOUR, 2 * HOUR),  # the longest window: no band above it
+]
+
+
+@pytest.mark.parametrize(("length", "inclusive", "exclusive"), EDGES, ids=str)
+async def test_the_band_edge_variant(
+    length: timedelta, inclusive: timedelta, exclusive: timedelta
+) -> None:
+    end = datetime(2026, 7, 5, 16, 0, tzinfo=timezone.utc)
+    found = {}
+    for edges in ("inclusive", "exclusive"):
+        sim = ScoutSimulator(now=NOW, band_edges=edges)
+        assert sim.band_edges == edges
+        async with sim.http_client(headers=KEY) as http:
+            times = stamps(
+                await http.get("/apps/101/metrics/throughput", params=window(end - length, end))
+            )
+        found[edges] = datetime.fromisoformat(times[1].replace("Z", "+00:00")) - (
+            datetime.fromisoformat(times[0].replace("Z", "+00:00"))
+        )
+    assert found == {"inclusive": inclusive, "exclusive": exclusive}
+    assert ScoutSimulator(now=NOW).band_edges == "inclusive"  # as documented, by default
+
+
+def test_the_band_edge_variant_is_checked() -> None:
+    with pytest.raises(ValueError, match="band_edges"):
+        ScoutSimulator(band_edges="open")  # type: ignore[arg-type]
+
+
+# -- one clock for the simulator and a client --------------------------------------------------
+
+
+class MovingClock:
+    """A client's clock on virtual time: ``now()`` moves with every sleep."""
+
+    def __init__(self, wall: datetime) -> None:
+        self.wall = wall
+        self.slept = 0.0
+
+    def now(self) -> datetime:
+        return self.wall + timedelta(seconds=self.slept)
+
+    def monotonic(self) -> float:
+        return self.slept
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+        await anyio.lowlevel.checkpoint()
+
+
+async def test_a_client_clock_drives_the_simulator_and_is_shared_whole() -> None:
+    clock = MovingClock(NOW)
+    sim = ScoutSimulator(now=clock)
+    assert sim.clock is clock  # a whole clock: the client takes the very same object
+    assert sim.now() == NOW
+    await clock.sleep(90)
+    assert sim.now() == NOW + timedelta(seconds=90)
+    async with (
+        sim.http_client() as http,
+        ScoutClient(api_key=DEFAULT_API_KEY, http_client=http, clock=sim.clock) as client,
+    ):
+        # "The last 7 days" on the client's clock are the simulator's last 7 days: the lookback
+        # check passes and the traces are there.
+        endpoint = (await client.endpoints.list(101, start=clock.now() - DAY, end=clock.now()))[0]
+        traces = await client.traces.list(
+            101, endpoint_id=endpoint.id, start=clock.now() - 7 * DAY, end=clock.now(), clamp=True
+        )
+    assert traces
+    assert all(t.time is not None and t.time <= sim.now() for t in traces)
+
+
+async def test_sim_clock_reads_the_simulator_time_for_a_client() -> None:
+    pinned = ScoutSimulator(now=NOW)
+    assert pinned.clock.now() == NOW
+    moving = [NOW]
+    called = ScoutSimulator(now=lambda: moving[0])
+    moving[0] += HOUR
+    assert called.clock.now() == NOW + HOUR
+    real = ScoutSimulator()
+    assert abs(real.clock.now() - datetime.now(timezone.utc)) < timedelta(seconds=5)
+    monotonic = pinned.clock.monotonic()
+    await pinned.clock.sleep(0)
+    assert pinned.clock.monotonic() >= monotonic
+
+    class OnlyNow:
+        def now(self) -> datetime:
+            return NOW - DAY
+
+    partial = ScoutSimulator(now=OnlyNow())
+    assert partial.now() == NOW - DAY
+    assert partial.clock.now() == NOW - DAY  # wrapped: OnlyNow has no monotonic() or sleep()
+    async with (
+        pinned.http_client() as http,
+        ScoutClient(api_key=DEFAULT_API_KEY, http_client=http, clock=pinned.clock) as client,
+    ):
+        assert client.clock is pinned.clock
+        series = await client.metrics.get(
+            101, "throughput", start=client.clock.now() - HOUR, end=client.clock.now()
+        )
+    assert series.points[-1].time <= NOW
+
+
+def test_now_of_another_kind_is_refused() -> None:
+    with pytest.raises(TypeError, match="now must be"):
+        ScoutSimulator(now=42)  # type: ignore[arg-type]
+
+
+# -- apps that never reported ------------------------------------------------------------------
+
+
+async def test_an_unreported_app_is_listed_with_an_empty_last_reported_at() -> None:
+    sim = ScoutSimulator(now=NOW, unreported_apps=[102])
+    async with sim.http_client(headers=KEY) as http:
+        listed = (await http.get("/apps")).json()["results"]["apps"]
+        one = (await http.get("/apps/102")).json()["results"]["app"]
+    reported = {app["id"]: app["last_reported_at"] for app in listed}
+    assert reported[102] == ""
+    assert one["last_reported_at"] == ""
+    assert all(value.endswith("Z") for key, value in reported.items() if key != 102)
 
 
 # -- faults aimed at one chunk -----------------------------------------------------------------

@@ -221,16 +221,20 @@ async def test_series_values_are_realistic(http: httpx.AsyncClient) -> None:
     }
     for metric, (low, high) in checks.items():
         found = await results(http, f"/apps/101/metrics/{metric}", **window(start, end))
-        values = [v for _, v in found["series"][metric]]
+        # The last bucket holds "now": it reads 0, as the live API's does (quirk 14).
+        *values, filling = [v for _, v in found["series"][metric]]
+        assert filling == 0, metric
         assert all(low <= v <= high for v in values), metric
         summary = found["summaries"][metric]
         if metric == "errors":
             assert summary == sum(values)
             assert all(isinstance(v, int) for v in values)
         else:
-            assert summary == pytest.approx(sum(values) / len(values), abs=1e-3)
-    # A daily cycle: the busiest hour carries clearly more traffic than the quietest.
-    day = await series(http, NOW - DAY, NOW, "throughput")
+            # The summary covers every bucket sent, the one still filling too.
+            assert summary == pytest.approx(sum(values) / (len(values) + 1), abs=1e-3)
+    # A daily cycle: the busiest hour carries clearly more traffic than the quietest (the
+    # bucket holding "now", still filling, left out).
+    day = (await series(http, NOW - DAY, NOW, "throughput"))[:-1]
     assert max(v for _, v in day) > 1.5 * min(v for _, v in day)
 
 
@@ -294,6 +298,23 @@ async def test_window_of_exactly_14_days_and_offsets_are_accepted(http: httpx.As
     assert stamps[-1] == "2026-07-05T16:00:00Z"
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2026-07-05T15:00:00.5Z", "2026-07-05T16:00:00.1234567Z"),  # fractions of 1 and 7 digits
+        ("2026-07-05T15:00:00+0000", "2026-07-05T18:00:00+0200"),  # offsets without a colon
+        ("2026-07-05T17:00:00+02", "2026-07-05 16:00:00"),  # hours only; no zone is UTC
+    ],
+)
+async def test_times_are_read_alike_on_every_python(
+    http: httpx.AsyncClient, start: str, end: str
+) -> None:
+    # The simulator's own parser: Python 3.10's fromisoformat refuses each of these forms.
+    found = await results(http, "/apps/101/metrics/throughput", **{"from": start, "to": end})
+    stamps = [t for t, _ in found["series"]["throughput"]]
+    assert (stamps[0], stamps[-1]) == ("2026-07-05T15:00:00Z", "2026-07-05T16:00:00Z")
+
+
 # -- errors and auth ---------------------------------------------------------------------------
 
 _NOT_FOUND = [
@@ -303,7 +324,6 @@ _NOT_FOUND = [
     "/apps/101/metrics/latency",
     "/apps/101/endpoints/bm9wZQ==/metrics/apdex",
     "/apps/101/endpoints/not-base64!/metrics/apdex",
-    "/apps/101/jobs/bm9wZQ==/metrics",
     "/apps/101/jobs/ZGVmYXVsdC9NYWlsZXJKb2I=/metrics/apdex",
     "/apps/101/traces/12345",
     "/apps/101/error_groups/5",
@@ -320,6 +340,37 @@ _NOT_FOUND = [
 async def test_unknown_records_are_404(http: httpx.AsyncClient, path: str) -> None:
     response = await http.get(path, params=window(NOW - DAY, NOW))
     assert_error(response, 404, "Record Not Found")
+
+
+# A job id must be base64 of "queue/JobName": "bm9wZQ==" is "nope", "TWFpbGVySm9i" "MailerJob"
+# (a class name without its queue), "not-base64!" nothing at all.
+_NO_QUEUE = ["bm9wZQ==", "TWFpbGVySm9i", "not-base64!"]
+
+
+@pytest.mark.parametrize("job_id", _NO_QUEUE)
+@pytest.mark.parametrize("suffix", ["/metrics", "/metrics/throughput"])
+async def test_a_job_id_naming_no_queue_and_job_is_a_bare_500(
+    http: httpx.AsyncClient, job_id: str, suffix: str
+) -> None:
+    # Scout's Go CLI, cmd/jobs.go: the server "answers an unrecognized id with a bare 500".
+    path = f"/apps/101/jobs/{quote(job_id, safe='')}{suffix}"
+    response = await http.get(path, params=window(NOW - DAY, NOW))
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.text.startswith("<!DOCTYPE html>")  # no envelope at all
+
+
+async def test_a_well_formed_id_of_no_job(http: httpx.AsyncClient) -> None:
+    nope = quote(base64.urlsafe_b64encode(b"default/NoSuchJob").decode(), safe="")
+    params = window(NOW - DAY, NOW)
+    # Its metric: an empty series (Scout's Go CLI, internal/api/jobs_test.go, "unknown job
+    # empty flat series").
+    found = await results(http, f"/apps/101/jobs/{nope}/metrics/throughput", **params)
+    assert found == {"summaries": {"throughput": 0.0}, "series": {"throughput": []}}
+    # Its traces, and those of any id of no job: 404 "Job not found" (TestListJobTracesNotFound).
+    for job_id in (nope, "bm9wZQ=="):
+        response = await http.get(f"/apps/101/jobs/{job_id}/traces", params=params)
+        assert_error(response, 404, "Job not found")
 
 
 async def test_paths_outside_the_api_are_404(sim: ScoutSimulator) -> None:
@@ -377,7 +428,10 @@ async def test_callable_clock_moves() -> None:
         clock[0] = NOW + timedelta(minutes=5)
         after = await series(http, NOW - timedelta(minutes=10), NOW + timedelta(minutes=10))
     assert len(after) == len(before) + 5
-    assert after[: len(before)] == before
+    # The bucket that held "now" read 0 while it filled (quirk 14); it has its value since.
+    assert before[-1] == (NOW.replace(second=0), 0.0)
+    assert after[len(before) - 1][1] > 0
+    assert after[: len(before) - 1] == before[:-1]
 
 
 # -- endpoints, jobs, traces -------------------------------------------------------------------
@@ -400,6 +454,9 @@ async def test_endpoints_bare_and_paginated(http: httpx.AsyncClient) -> None:
         "95th_percentile",
     }
     assert sum(e["percentage_of_total"] for e in bare) == pytest.approx(100, abs=0.1)
+    # A number with a fraction (Scout's Go CLI reads it as a float; issue 10 saw 1.7).
+    assert all(isinstance(e["max_allocations"], float) for e in bare)
+    assert any(e["max_allocations"] != int(e["max_allocations"]) for e in bare)
     fixture_like = next(e for e in bare if e["name"] == "api/metrics/show")
     assert fixture_like["formatted_method_name"] == "Api::MetricsController#show"
     assert fixture_like["link"] == "/apps/101/endpoints/YXBpL21ldHJpY3Mvc2hvdw=="
@@ -511,13 +568,18 @@ async def test_trace_spans_are_a_nested_tree(http: httpx.AsyncClient) -> None:
         assert isinstance(span["allocations"], int)
         inner = sum(child["duration_ms"] for child in span["children"])
         assert span["duration_ms"] >= inner
-        assert span["exclusive_duration_ms"] == pytest.approx(span["duration_ms"] - inner, abs=0.02)
+        assert span["exclusive_duration_ms"] == pytest.approx(span["duration_ms"] - inner, abs=2e-6)
         for child in span["children"]:
             assert child["parent_id"] == span["id"]
     assert len({span["id"] for _, span in spans}) == len(spans)
     (root,) = detail["spans"]
     assert root["parent_id"] is None
-    assert root["duration_ms"] == detail["total_call_time"]
+    # Seconds under the key duration_ms, as the live API sends them (Scout's Go CLI,
+    # changelog.d/26.md): the root lasts the whole trace, total_call_time (ms) / 1000.
+    assert root["duration_ms"] == detail["duration_in_seconds"]
+    assert root["duration_ms"] == pytest.approx(detail["total_call_time"] / 1000, abs=1e-6)
+    assert detail["total_call_time"] > 10 * root["duration_ms"]
+    assert detail["legacy_format"] is False
     assert root["allocations"] == detail["allocations_count"]
     operations = [span["operation"] for _, span in spans]
     assert "Controller/users/show" in operations
@@ -530,8 +592,10 @@ async def test_jobs(http: httpx.AsyncClient) -> None:
     assert isinstance(jobs, list)
     assert jobs
     for job in jobs:
-        assert base64.b64decode(job["job_id"]).decode() == f"{job['queue']}/{job['name']}"
-        assert job["full_name"] == f"{job['queue']}/{job['name']}"
+        # URL-safe base64, padding kept (Scout's Go CLI, cmd/jobs.go, resolveJobID).
+        full_name = f"{job['queue']}/{job['name']}"
+        assert job["job_id"] == base64.urlsafe_b64encode(full_name.encode()).decode()
+        assert job["full_name"] == full_name
     job_id = quote(jobs[0]["job_id"], safe="")
     metrics = (await results(http, f"/apps/101/jobs/{job_id}/metrics"))["availableMetrics"]
     assert metrics == ["throughput", "execution_time", "latency", "errors", "allocations"]
@@ -556,6 +620,18 @@ async def test_jobs(http: httpx.AsyncClient) -> None:
     assert (await http.get(f"/apps/101/traces/{traces[0]['id']}")).status_code == 404
     refused = await http.get(f"/apps/101/jobs/{job_id}/traces", params=window(NOW - 8 * DAY, NOW))
     assert refused.status_code == 422
+
+
+async def test_job_ids_are_url_safe_and_read_in_either_alphabet(sim: ScoutSimulator) -> None:
+    made = sim.add_job(101, "q/???>Jo")
+    assert made == "cS8_Pz8-Sm8="  # standard: cS8/Pz8+Sm8=
+    params = window(NOW - DAY, NOW)
+    async with client(sim) as http:
+        listed = await results(http, "/apps/101/jobs", **params)
+        assert made in [job["job_id"] for job in listed]
+        for sent in (made, "cS8/Pz8+Sm8=", "cS8_Pz8-Sm8"):  # URL-safe, standard, unpadded
+            path = f"/apps/101/jobs/{quote(sent, safe='')}/metrics/throughput"
+            assert len((await results(http, path, **params))["series"]["throughput"]) == 145
 
 
 async def test_job_metric_shapes(http: httpx.AsyncClient) -> None:
@@ -606,6 +682,9 @@ async def test_error_groups(http: httpx.AsyncClient) -> None:
     assert {"id", "name", "message", "status", "errors_count", "last_error_at"} <= set(group)
     detail = (await results(http, f"/apps/101/error_groups/{group['id']}"))["error_group"]
     assert detail["latest_error"]["created_at"] == group["last_error_at"]
+    # The detail says 0 for every group, as the live API does (Scout's Go CLI CHANGELOG).
+    assert group["errors_count"] > 0
+    assert detail["errors_count"] == 0
     errors = (await results(http, f"/apps/101/error_groups/{group['id']}/errors"))["errors"]
     assert len(errors) == min(group["errors_count"], 100)
     assert errors[0] == detail["latest_error"]
@@ -649,11 +728,16 @@ async def test_anomaly_events(http: httpx.AsyncClient) -> None:
     assert by_metric
     assert all(e["metric"] == "response_time" for e in by_metric)
     named = next(e["endpoint"] for e in events if e["endpoint"])
+    # Scoped names, and the filter matches only those (Scout's Go CLI, cmd/anomalies.go).
+    assert named.startswith("Controller/")
     on_endpoint = (await results(http, "/apps/101/anomaly_events", **params, endpoint=named))[
         "anomaly_events"
     ]
     assert on_endpoint
     assert all(e["endpoint"] == named for e in on_endpoint)
+    plain = named.removeprefix("Controller/")
+    unscoped = await results(http, "/apps/101/anomaly_events", **params, endpoint=plain)
+    assert unscoped == {"anomaly_events": []}
     detail = (await results(http, f"/apps/101/anomaly_events/{events[-1]['id']}"))["anomaly_event"]
     assert {"baseline_std_dev", "duration_minutes", "smart_monitor", "deploy"} <= set(detail)
     bad = await http.get("/apps/101/anomaly_events", params={**params, "state": "maybe"})
@@ -1031,16 +1115,34 @@ def test_pytest_plugin_fixtures(pytester: pytest.Pytester) -> None:
         """
         import httpx
 
-        def test_fixtures(scout_simulator, scout_simulator_server):
+        from datetime import datetime, timedelta, timezone
+
+        import pytest
+
+        def test_fixtures_run_on_the_real_time(scout_simulator, scout_simulator_server):
             assert scout_simulator_server.simulator is scout_simulator
-            assert scout_simulator.now().isoformat() == "2026-07-05T17:20:11+00:00"
-            r = httpx.get(
-                scout_simulator_server.url + "/apps/101/metrics/apdex",
-                params={"from": "2026-07-05T16:00:00Z", "to": "2026-07-05T17:00:00Z"},
-                headers={"X-SCOUT-API": "sim-key"},
+            before = datetime.now(timezone.utc)
+            assert before - timedelta(seconds=5) <= scout_simulator.now() <= before + timedelta(
+                seconds=5
             )
-            assert len(r.json()["results"]["series"]["apdex"]) == 61
-            assert scout_simulator.requests[0].auth_mode == "header"
+            assert abs(scout_simulator.clock.now() - scout_simulator.now()) < timedelta(seconds=5)
+
+        class TestPinned:
+            @pytest.fixture
+            def scout_simulator_now(self):
+                return datetime(2026, 7, 5, 17, 20, 11, tzinfo=timezone.utc)
+
+            def test_fixtures(self, scout_simulator, scout_simulator_server):
+                assert scout_simulator_server.simulator is scout_simulator
+                assert scout_simulator.now().isoformat() == "2026-07-05T17:20:11+00:00"
+                assert scout_simulator.clock.now() == scout_simulator.now()
+                r = httpx.get(
+                    scout_simulator_server.url + "/apps/101/metrics/apdex",
+                    params={"from": "2026-07-05T16:00:00Z", "to": "2026-07-05T17:00:00Z"},
+                    headers={"X-SCOUT-API": "sim-key"},
+                )
+                assert len(r.json()["results"]["series"]["apdex"]) == 61
+                assert scout_simulator.requests[0].auth_mode == "header"
         """
     )
     # The inner test is sync; keep pytest-asyncio (if present) out of the inner run.
@@ -1048,4 +1150,4 @@ def test_pytest_plugin_fixtures(pytester: pytest.Pytester) -> None:
     if not _plugin_installed():
         arguments += ["-p", "scout_async.testing._plugin"]
     outcome = pytester.runpytest_inprocess(*arguments)
-    outcome.assert_outcomes(passed=1)
+    outcome.assert_outcomes(passed=2)
