@@ -4,9 +4,10 @@
     python examples/poll_apps.py --apps 101,102,103,104,105 --metric apdex --rounds 0  # forever
 
 Each round asks every app, at once, for the last few minutes at 1-minute resolution and prints the
-buckets it has not printed before. Only complete buckets count: the bucket holding "now" is still
-filling, so the window ends at the start of the current minute. One client serves every app, so
-its concurrency limit (and a 429's pause) is shared by all of them.
+buckets it has not printed before. Only complete buckets count: the client ends every series at
+the last bucket that closed 2 minutes (``poll``'s lateness) before now, as Scout reports the bucket
+in progress before it is complete. One client serves every app, so its concurrency limit (and a
+429's pause) is shared by all of them.
 
 Against Scout: set SCOUT_API_KEY and SCOUT_API_URL. With SCOUT_API_URL unset, the script starts
 the bundled simulator on a local port and says so.
@@ -26,12 +27,15 @@ import scout_async
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 STEP = timedelta(minutes=1)
+#: A series ends at its last closed bucket: one that ended this long before now.
+LATENESS = timedelta(minutes=2)
 
 
 def last_complete_window(now: datetime, lookback: timedelta) -> tuple[datetime, datetime]:
-    """``[start, end)`` ending at the start of the bucket that holds ``now``."""
-    end = now - (now - EPOCH) % STEP
-    return end - lookback, end
+    """``[start, now)`` whose series holds ``lookback`` of closed buckets."""
+    closed = now - LATENESS
+    end = closed - (closed - EPOCH) % STEP
+    return end - lookback, now
 
 
 async def poll_once(

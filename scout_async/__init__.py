@@ -6,7 +6,8 @@
 
 The public surface comes in tiers: this module holds the client, its errors, the series types
 and the results of bulk work; the API's models are in ``scout_async.types``, the backfill sinks in
-``scout_async.sinks``, the simulator in ``scout_async.testing``.
+``scout_async.sinks``, the simulator in ``scout_async.testing``, the Prometheus exporter in
+``scout_async.exporters``, the dlt source in ``scout_async.dlt``.
 """
 
 from ._bulk.poll import PollUpdate

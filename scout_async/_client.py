@@ -11,6 +11,7 @@ import httpx
 
 from ._bulk import backfill as _backfill
 from ._bulk import poll as _poll
+from ._bulk.checkpoint import CheckpointStore
 from ._bulk.report import BackfillResult, Progress
 from ._bulk.selection import AppsArg, MetricsArg
 from ._clock import Clock, check_clock
@@ -109,6 +110,12 @@ class ScoutClient:
         """Counters of this client's traffic: requests, retries, 429s, peak in flight."""
         return self._core.stats
 
+    def rate_limit_pause_remaining(self) -> float:
+        """Seconds, on this client's clock, until its requests may leave again after a 429
+        paused them all (the pause lasts at least the answer's ``Retry-After``); 0.0 when not
+        paused. With the system clock, call it from the event loop's thread."""
+        return self._core.pause_remaining()
+
     async def __aenter__(self) -> ScoutClient:
         return self
 
@@ -134,10 +141,12 @@ class ScoutClient:
         end: datetime,
         resolution: timedelta | str | None = "1m",
         sink: Sink | str | os.PathLike[str],
-        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint: str | os.PathLike[str] | CheckpointStore | None = None,
         progress: Callable[[Progress], object] | None = None,
         checkpoint_every: float | None = None,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+        shard: tuple[int, int] | None = None,
+        lateness: timedelta = DEFAULT_LATENESS,
     ) -> BackfillResult:
         """Every (app, metric) series over ``[start, end)`` at one step into ``sink``, resumable.
 
@@ -151,6 +160,14 @@ class ScoutClient:
         listed shows as a failed series with metric ``"*"``, listed again on resume); after
         ``max_consecutive_failures`` series in a row fail with connection or server errors the
         job stops (``result.stopped``), leaving a valid checkpoint. Sink errors are raised.
+        A database sink (``"postgresql://..."``) keeps the checkpoint itself when ``checkpoint``
+        is ``None``: in the transaction of the rows it covers, one per plan. ``shard=(i, n)``:
+        only the series of shard ``i`` of ``n`` (0-based; a stable hash of app and metric), with
+        a checkpoint of its own, so ``n`` jobs split one backfill between them. ``lateness``
+        (as ``poll``'s): a bucket that ended less than this before the client's clock has not
+        closed; it is not written, the series' watermark stops before it, and a rerun with the
+        checkpoint fetches it once it has closed. ``result.unavailable_before`` tells where Scout's
+        metric retention (about 30 days) cut the window's start off.
 
         >>> result = await client.backfill(
         ...     apps="all", metrics=["throughput", "errors"], start=t0, end=t0 + timedelta(days=30),
@@ -171,6 +188,8 @@ class ScoutClient:
             progress=progress,
             checkpoint_every=checkpoint_every,
             max_consecutive_failures=max_consecutive_failures,
+            shard=shard,
+            lateness=lateness,
         )
 
     def poll(

@@ -17,7 +17,7 @@ from .._time import display_time, parse_time
 from ..types._convert import structure
 from ..types._models import Point
 from .planner import Chunk
-from .steps import EPOCH, format_step
+from .steps import EPOCH, STEPS, format_step
 
 __all__ = ["owned_points", "parse_series_results"]
 
@@ -81,7 +81,7 @@ def owned_points(points: list[Point], chunk: Chunk, *, method: str, path: str) -
     ``ResponseFormatError`` if it holds a bucket twice.
     """
     ordered = sorted(points, key=lambda p: p.time)
-    _check_step(ordered, chunk.step, method=method, path=path)
+    _check_step(ordered, chunk, method=method, path=path)
     for before, after in itertools.pairwise(ordered):
         if before.time == after.time:
             raise ResponseFormatError(
@@ -92,7 +92,9 @@ def owned_points(points: list[Point], chunk: Chunk, *, method: str, path: str) -
     return [p for p in ordered if chunk.owned_start <= p.time < chunk.owned_end]
 
 
-def _check_step(ordered: list[Point], step: timedelta, *, method: str, path: str) -> None:
+def _check_step(ordered: list[Point], chunk: Chunk, *, method: str, path: str) -> None:
+    step = chunk.step
+
     def mismatch(actual: timedelta | None, why: str) -> StepMismatchError:
         return StepMismatchError(
             f"expected a series at {format_step(step)}, {why}",
@@ -112,7 +114,21 @@ def _check_step(ordered: list[Point], step: timedelta, *, method: str, path: str
     # A coarser answer stays on the grid: it shows as every gap being a multiple of a coarser
     # step, even with a bucket missing here and there. Three gaps at least, so a series that
     # happens to hold a few sparse points is not taken for one.
-    if len(gaps) >= 3:
+    # Fewer gaps are a coarser answer too when the gaps are one of Scout's steps and the points
+    # fill the request window at it (a 5-minute window answered at 2 minutes: 3 points, 2 gaps),
+    # up to the bucket at `to` that a server may leave out; sparser, they are a finer series
+    # with gaps.
+    if gaps:
         common = timedelta(seconds=math.gcd(*(int(g.total_seconds()) for g in gaps)))
-        if common > step:
+        if common > step and (len(gaps) >= 3 or _fills(ordered, chunk, common)):
             raise mismatch(common, f"got every point a multiple of {format_step(common)} apart")
+
+
+def _fills(ordered: list[Point], chunk: Chunk, step: timedelta) -> bool:
+    """Whether ``ordered`` holds all but at most one of the (3 or more) buckets of ``step``
+    that overlap ``chunk``'s request window, ``step`` being one Scout answers at."""
+    if step not in STEPS:
+        return False
+    first = chunk.start - (chunk.start - EPOCH) % step
+    buckets = -(-(chunk.end - first) // step)
+    return buckets >= 3 and len(ordered) >= buckets - 1

@@ -23,24 +23,37 @@ All arithmetic is on UTC fixed durations, so DST never matters.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import overload
 
 import attrs
 
 from .._exceptions import ArgumentError
 from .._time import display_time
-from .instants import sent_window
+from .instants import require_reachable, sent_window
 from .steps import (
     MAX_WINDOW,
     Band,
     band_for_step,
     ceil_to_grid,
     floor_to_grid,
+    format_step,
     parse_step,
     step_for_window,
 )
 
-__all__ = ["PLANNER_VERSION", "Chunk", "plan_range", "target_step"]
+__all__ = [
+    "PLANNER_VERSION",
+    "Chunk",
+    "ChunkPlan",
+    "at_upper_edge",
+    "plan_range",
+    "plan_series",
+    "split_at_edge",
+    "target_step",
+]
 
 #: Bump whenever a plan for the same arguments could change: checkpoints store it in their
 #: fingerprint, and resuming with a different plan would skip or repeat points.
@@ -140,36 +153,96 @@ def plan_range(
     datetime.timedelta(days=7, seconds=7200)
 
     Raises ``TypeError`` for a non-datetime, ``ValueError`` for a naive datetime, an empty or
-    reversed range, or a resolution Scout does not serve.
+    reversed range, or a resolution Scout does not serve. The list holds every chunk: to read a
+    window of any length in constant memory, use ``ChunkPlan`` (``plan_series``).
     """
+    return list(ChunkPlan(start, end, resolution))
+
+
+def plan_series(
+    start: datetime, end: datetime, resolution: timedelta | str | None, *, now: datetime
+) -> ChunkPlan:
+    """The plan of a series read by a client whose clock says ``now``: ``plan_range``'s chunks,
+    made on demand, for a window Scout can hold data for (``require_reachable``: not before
+    Scout existed, not more than a day after ``now``). Every argument is checked here, before
+    any request; the plan's memory does not grow with the window."""
     start_utc, end_utc = _validate(start, end)
-    try:
-        return _plan(start_utc, end_utc, resolution)
-    except OverflowError:
-        raise ArgumentError(
-            f"the window {display_time(start_utc)} .. {display_time(end_utc)} reaches outside the "
-            "dates Python can represent once aligned to its step; pass a window in this era"
-        ) from None
+    require_reachable(start_utc, end_utc, now=now)
+    return ChunkPlan(start_utc, end_utc, resolution)
 
 
-def _plan(
-    start_utc: datetime, end_utc: datetime, resolution: timedelta | str | None
-) -> list[Chunk]:
-    step = _target_step_utc(start_utc, end_utc, resolution)
-    band = band_for_step(step)
+class ChunkPlan(Sequence[Chunk]):
+    """``plan_range(start, end, resolution)`` as a sequence whose chunks are made when asked for:
+    ``len``, indexing and iteration in constant memory, however long the window.
 
-    first = floor_to_grid(start_utc, step)
-    steps_total = (ceil_to_grid(end_utc, step) - first) // step
-    per_request = band.upper // step
-    count = -(-steps_total // per_request)  # the fewest requests the band allows
-    base, extra = divmod(steps_total, count)
+    >>> plan = ChunkPlan(t0, t0 + timedelta(days=365), "1m")
+    >>> len(plan), plan.step, plan[0] == plan_range(t0, t0 + timedelta(hours=1), "1m")[0]
+    (8760, datetime.timedelta(seconds=60), True)
+    """
 
-    chunks: list[Chunk] = []
-    owned_start = first
-    for index in range(count):
-        owned_end = owned_start + (base + (1 if index < extra else 0)) * step
-        last = index == count - 1
-        request_end = end_utc if last else owned_end
+    def __init__(
+        self, start: datetime, end: datetime, resolution: timedelta | str | None = None
+    ) -> None:
+        start_utc, end_utc = _validate(start, end)
+        self._start, self._end = start_utc, end_utc
+        try:
+            self._step = _target_step_utc(start_utc, end_utc, resolution)
+            self._band = band_for_step(self._step)
+            self._first = floor_to_grid(start_utc, self._step)
+            steps_total = (ceil_to_grid(end_utc, self._step) - self._first) // self._step
+            per_request = self._band.upper // self._step
+            self._count = -(-steps_total // per_request)  # the fewest requests the band allows
+            self._base, self._extra = divmod(steps_total, self._count)
+            # The chunks nearest the ends of the dates Python can count, made now: a window out
+            # of range fails here, before any request, not halfway through the fetching.
+            self._make(0)
+            self._make(self._count - 1)
+        except OverflowError:
+            raise _out_of_range(start_utc, end_utc) from None
+
+    @property
+    def step(self) -> timedelta:
+        """The one step every chunk is answered at (``target_step``)."""
+        return self._step
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Chunk: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Chunk]: ...
+
+    def __getitem__(self, index: int | slice) -> Chunk | list[Chunk]:
+        if isinstance(index, slice):
+            return [self._chunk(i) for i in range(*index.indices(self._count))]
+        position = operator.index(index)
+        if position < 0:
+            position += self._count
+        if not 0 <= position < self._count:
+            raise IndexError(f"chunk {index} of a plan of {self._count}")
+        return self._chunk(position)
+
+    def __iter__(self) -> Iterator[Chunk]:
+        for position in range(self._count):
+            yield self._chunk(position)
+
+    def __repr__(self) -> str:
+        return f"<ChunkPlan of {self._count} chunks at {format_step(self._step)}>"
+
+    def _chunk(self, index: int) -> Chunk:
+        try:
+            return self._make(index)
+        except OverflowError:
+            raise _out_of_range(self._start, self._end) from None
+
+    def _make(self, index: int) -> Chunk:
+        step, band = self._step, self._band
+        # The earlier chunks get the extra step when the steps do not divide evenly.
+        owned_start = self._first + (index * self._base + min(index, self._extra)) * step
+        owned_end = owned_start + (self._base + (1 if index < self._extra else 0)) * step
+        request_end = self._end if index == self._count - 1 else owned_end
         request_start = _request_start(owned_start, request_end, band)
         length = request_end - request_start
         sent = _sent_length(request_start, request_end)
@@ -177,6 +250,56 @@ def _plan(
             raise AssertionError(  # a planner bug, not bad input: fail before asking the server
                 f"planned request {request_start}..{request_end} is outside the {step} band"
             )
-        chunks.append(Chunk(request_start, request_end, owned_start, owned_end, step))
+        return Chunk(request_start, request_end, owned_start, owned_end, step)
+
+
+def _out_of_range(start_utc: datetime, end_utc: datetime) -> ArgumentError:
+    return ArgumentError(
+        f"the window {display_time(start_utc)} .. {display_time(end_utc)} reaches outside the "
+        "dates Python can represent once aligned to its step; pass a window in this era"
+    )
+
+
+# -- self-healing steps ------------------------------------------------------------------------
+# Scout documents a band's upper edge as inclusive (60 min -> 1 min); nobody has recorded what
+# the live API does at exactly an edge (API notes, quirk 16). A plan sends such windows (the
+# fewest requests a band allows); if Scout answers one at the next step, the reader learns that
+# the edge is exclusive (``Core.exclusive_edges``, for the client's life) and fetches the chunk
+# as ``split_at_edge`` requests instead. The plan itself never changes: checkpoints keep their
+# chunk boundaries, whatever a client has learned.
+
+
+def at_upper_edge(chunk: Chunk) -> bool:
+    """Whether ``chunk``'s request is exactly its band's upper edge, short of 14 days (a window
+    of 14 days is answered at 2 h either way)."""
+    band = band_for_step(chunk.step)
+    return band.upper < MAX_WINDOW and _sent_length(chunk.start, chunk.end) == band.upper
+
+
+def split_at_edge(chunk: Chunk) -> list[Chunk]:
+    """Requests strictly inside ``chunk``'s band that own, together, what ``chunk`` owns.
+
+    For a chunk whose request sits exactly on its band's upper edge (``at_upper_edge``) when
+    Scout takes that edge as exclusive: the owned buckets are split evenly (the earlier requests
+    get the extra step), each request widened backwards into the band as a plan's are; the last
+    ends where ``chunk`` ends. Raises ``AssertionError`` if that cannot be done (a planner bug).
+    """
+    step, band = chunk.step, band_for_step(chunk.step)
+    total = (chunk.owned_end - chunk.owned_start) // step
+    per_request = band.upper // step - 1
+    count = -(-total // per_request)
+    base, extra = divmod(total, count)
+    pieces: list[Chunk] = []
+    owned_start = chunk.owned_start
+    for index in range(count):
+        owned_end = owned_start + (base + (1 if index < extra else 0)) * step
+        request_end = chunk.end if index == count - 1 else owned_end
+        request_start = _request_start(owned_start, request_end, band)
+        sent = _sent_length(request_start, request_end)
+        if not (band.contains(sent) and sent < band.upper):
+            raise AssertionError(
+                f"split request {request_start}..{request_end} is outside the {step} band"
+            )
+        pieces.append(Chunk(request_start, request_end, owned_start, owned_end, step))
         owned_start = owned_end
-    return chunks
+    return pieces

@@ -6,22 +6,28 @@ backfill and polling.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from datetime import datetime
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
 import anyio.abc
 
+from .._constants import LOGGER_NAME
 from .._core import Core
-from .._exceptions import ResponseFormatError, ScoutError
+from .._exceptions import ResponseFormatError, ScoutError, StepMismatchError
 from .._time import display_time, format_time
 from ..types._models import Point
 from .fetch import ChunkDone, Failed, Finished, produce_chunks
+from .instants import require_reachable
 from .merge import owned_points, parse_series_results
-from .planner import Chunk
+from .planner import Chunk, at_upper_edge, split_at_edge
+from .steps import format_step
 
 __all__ = ["Decode", "SeriesReader", "decode_series"]
+
+_log = logging.getLogger(LOGGER_NAME)
 
 Item = ChunkDone[list[Point]] | Failed | Finished
 #: ``decode(results, metric, path)``: an answer's points and summary (``parse_series_results``).
@@ -35,7 +41,19 @@ def decode_series(results: Any, metric: str, path: str) -> tuple[list[Point], fl
 class SeriesReader:
     """Fetches ``metric`` at ``path`` chunk by chunk (``from``/``to`` per chunk).
 
-    ``summary`` is Scout's summary once a single-request plan has been read, else ``None``.
+    ``chunks`` is a plan: a list (``plan_range``) or, for a window of any length in constant
+    memory, a ``ChunkPlan`` (``plan_series``); chunks are taken from it one by one as slots free.
+    A plan reaching where Scout holds no data (before it existed, or more than a day after the
+    client's clock) is refused here, before any request. ``summary`` is Scout's summary once a
+    single-request plan has been read, else ``None``.
+
+    ``horizon``: a bucket ending after it has not closed yet (the caller's clock less the
+    lateness, ``series_reader``) and is left out, or, with ``partial``, kept and its start noted
+    in ``partial_from``. ``None`` keeps every bucket (a plan that ends at its own horizon).
+
+    A chunk whose request is exactly its band's upper edge and that Scout answers at a coarser
+    step is fetched again in smaller requests inside the band (``split_at_edge``); the client
+    remembers the lesson (``Core.exclusive_edges``) and warns once.
     """
 
     def __init__(
@@ -43,18 +61,27 @@ class SeriesReader:
         core: Core,
         path: str,
         metric: str,
-        chunks: list[Chunk],
+        chunks: Sequence[Chunk],
         *,
         window: int,
         decode: Decode = decode_series,
+        horizon: datetime | None = None,
+        partial: bool = False,
     ) -> None:
+        if chunks:
+            require_reachable(chunks[0].owned_start, chunks[-1].end, now=core.clock.now())
         self._core = core
         self._path = path
         self._metric = metric
         self._chunks = chunks
         self._window = window
         self._decode = decode
+        self._horizon = horizon
+        self._partial = partial
         self.summary: float | None = None
+        #: With ``partial``: the start of the first bucket read that had not closed by the
+        #: horizon (``None`` if every bucket read had).
+        self.partial_from: datetime | None = None
 
     @property
     def path(self) -> str:
@@ -62,12 +89,66 @@ class SeriesReader:
         return self._path
 
     async def _fetch(self, chunk: Chunk) -> list[Point]:
+        lessons = self._core.exclusive_edges
+        if chunk.step in lessons and at_upper_edge(chunk):
+            points = await self._fetch_split(chunk)
+        else:
+            try:
+                points = await self._fetch_one(chunk, keep_summary=len(self._chunks) == 1)
+            except StepMismatchError as exc:
+                if exc.actual is None or exc.actual <= chunk.step or not at_upper_edge(chunk):
+                    raise
+                self._learn(chunk, exc.actual)
+                points = await self._fetch_split(chunk)
+        return self._settled(chunk, points)
+
+    async def _fetch_one(self, chunk: Chunk, *, keep_summary: bool) -> list[Point]:
         params = {"from": format_time(chunk.start), "to": format_time(chunk.end)}
         results = await self._core.get(self._path, params)
         points, summary = self._decode(results, self._metric, self._path)
-        if len(self._chunks) == 1:
+        owned = owned_points(points, chunk, method="GET", path=self._path)
+        if keep_summary:
             self.summary = summary
-        return owned_points(points, chunk, method="GET", path=self._path)
+        return owned
+
+    async def _fetch_split(self, chunk: Chunk) -> list[Point]:
+        # Several requests: no summary of Scout's covers the chunk any more. A piece answered at
+        # another step still raises StepMismatchError: that step cannot be reached.
+        self.summary = None
+        points: list[Point] = []
+        for piece in split_at_edge(chunk):
+            points.extend(await self._fetch_one(piece, keep_summary=False))
+        return points
+
+    def _learn(self, chunk: Chunk, actual: timedelta) -> None:
+        lessons = self._core.exclusive_edges
+        if chunk.step in lessons:
+            return
+        lessons.add(chunk.step)
+        _log.warning(
+            "Scout answered a window of exactly %s at %s, not %s: that band's upper edge is "
+            "exclusive; this client splits such windows from now on (%s)",
+            format_step(chunk.end - chunk.start),
+            format_step(actual),
+            format_step(chunk.step),
+            self._path,
+        )
+
+    def _settled(self, chunk: Chunk, points: list[Point]) -> list[Point]:
+        """``points`` without the buckets that end after the horizon (with ``partial``: all of
+        them, the first unsettled one noted in ``partial_from``)."""
+        horizon = self._horizon
+        if horizon is None or not points or points[-1].time + chunk.step <= horizon:
+            return points
+        closed = 0
+        while closed < len(points) and points[closed].time + chunk.step <= horizon:
+            closed += 1
+        if not self._partial:
+            return points[:closed]
+        first = points[closed].time
+        if self.partial_from is None or first < self.partial_from:
+            self.partial_from = first
+        return points
 
     async def _produce(self, send: anyio.abc.ObjectSendStream[Item]) -> None:
         await produce_chunks(self._chunks, self._fetch, send, window=self._window)
@@ -78,7 +159,12 @@ class SeriesReader:
         The producer runs as a background job of the core, so no task group spans a ``yield``.
         """
         send, receive = anyio.create_memory_object_stream[Item](0)
-        scope = self._core.spawn(lambda: self._produce(send))
+        try:
+            scope = self._core.spawn(lambda: self._produce(send))
+        except BaseException:
+            send.close()
+            receive.close()
+            raise
         guard = _OrderGuard(self._path)
         try:
             async with receive:
@@ -87,8 +173,10 @@ class SeriesReader:
                         yield point
             guard.require_finished(self._chunks)
         finally:
+            # Only the receiving end is ours: closing it tells a producer waiting in ``send``
+            # that nobody listens any more, and it stops quietly (``produce_chunks``). Closing
+            # its sending end under it made it fail, and log an error, at every abandoned stream.
             scope.cancel()
-            send.close()
 
     async def read_chunks(self, handle: Callable[[Chunk, list[Point]], Awaitable[None]]) -> None:
         """Await ``handle(chunk, points)`` for each chunk of the plan, in plan order.
@@ -156,7 +244,7 @@ class _OrderGuard:
         self._next_index = item.index + 1
         return points
 
-    def require_finished(self, chunks: list[Chunk]) -> None:
+    def require_finished(self, chunks: Sequence[Chunk]) -> None:
         if self._finished:
             return
         error = ScoutError(

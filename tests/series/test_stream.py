@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from contextlib import aclosing
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import anyio
 import anyio.lowlevel
@@ -15,29 +16,54 @@ import trio
 
 import scout_async
 from scout_async import Point, ScoutClient
-from scout_async._series.steps import ceil_to_grid, floor_to_grid
+from scout_async._series.steps import ceil_to_grid
+from scout_async._time import parse_time
+from scout_async.testing import Fault, ScoutSimulator
 from tests.conftest import BASE_URL, SECRET
-from tests.fakes import FakeSeriesServer, value_at
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
+M = timedelta(minutes=1)
+# The simulator's clock and memory: every window below has ended, and none is forgotten.
+NOW = T0 + timedelta(days=40)
+RETENTION = timedelta(days=60)
 
 
-def expected_points(start: datetime, end: datetime, step: timedelta) -> list[Point]:
-    t, out = floor_to_grid(start, step), []
-    while t < end:
-        out.append(Point(t, value_at(t, step)))
-        t += step
-    return out
+def simulator(**kwargs: Any) -> ScoutSimulator:
+    """The account these tests read: apps 1, 2, 3 and 101; ``kwargs`` go to the simulator."""
+    apps = [(app_id, f"App {app_id}") for app_id in (1, 2, 3, 101)]
+    return ScoutSimulator(api_key=SECRET, apps=apps, now=NOW, retention=RETENTION, **kwargs)
 
 
-def make_client(server: FakeSeriesServer, **kwargs: object) -> ScoutClient:
-    return ScoutClient(
-        api_key=SECRET,
-        base_url=BASE_URL,
-        http_client=server.http_client(),
-        **kwargs,  # type: ignore[arg-type]
-    )
+def expected_points(
+    sim: ScoutSimulator, app_id: int, metric: str, start: datetime, end: datetime, step: timedelta
+) -> list[Point]:
+    """What ``sim`` serves for the buckets of ``step`` overlapping ``[start, end)``."""
+    points = sim.points(app_id, metric, start=start, end=end, step=step)
+    return [Point(t, v) for t, v in points]
+
+
+def make_client(sim: ScoutSimulator, **kwargs: Any) -> ScoutClient:
+    return ScoutClient(api_key=SECRET, base_url=BASE_URL, http_client=sim.http_client(), **kwargs)
+
+
+def windows(sim: ScoutSimulator) -> list[tuple[datetime, datetime]]:
+    """The ``from`` and ``to`` of every request ``sim`` answered."""
+    return [(parse_time(r.query["from"]), parse_time(r.query["to"])) for r in sim.requests]
+
+
+async def served_summary(
+    sim: ScoutSimulator, app_id: int, metric: str, start: datetime, end: datetime
+) -> Any:
+    """The summary ``sim`` sends for one request of ``[start, end)``."""
+    params = {
+        "from": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "to": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    async with sim.http_client(headers={"X-SCOUT-API": SECRET}) as http:
+        response = await http.get(f"/apps/{app_id}/metrics/{metric}", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()["results"]["summaries"][metric]
 
 
 WINDOWS = [
@@ -61,26 +87,27 @@ async def test_get_is_complete_uniform_and_ordered(
     step: timedelta,
     inclusive_end: bool,
 ) -> None:
-    server = FakeSeriesServer(inclusive_end=inclusive_end)
-    async with make_client(server) as client:
+    sim = simulator(inclusive_end=inclusive_end)
+    async with make_client(sim) as client:
         series = await client.metrics.get(
             101, "throughput", start=start, end=end, resolution=resolution
         )
     assert series.step == step
-    assert series.points == expected_points(start, end, step)
-    assert len(server.requests) == len(scout_async.plan_range(start, end, resolution))
-    # Every request was answered at the planned step (the fake picks it from the length).
-    for request_start, request_end in server.requests:
+    assert series.points == expected_points(sim, 101, "throughput", start, end, step)
+    assert len(sim.requests) == len(scout_async.plan_range(start, end, resolution))
+    # Every request was answered at the planned step (the simulator picks it from the length).
+    for request_start, request_end in windows(sim):
         assert request_end - request_start <= timedelta(days=14)
 
 
 async def test_thirty_days_at_one_minute_is_720_requests() -> None:
     # 5 ms a request; the first 16 take half a second, so that all of them are in flight at
     # once even on a busy machine (where 5 ms can pass before the 16th has been sent).
-    server = FakeSeriesServer(latency_for=lambda number: 0.5 if number <= 16 else 0.005)
+    sim = simulator(latency=0.005)
+    sim.add_fault(Fault(latency=0.495, times=16))
     start = T0
     end = T0 + timedelta(days=30)
-    async with make_client(server, max_concurrency=16) as client:
+    async with make_client(sim, max_concurrency=16) as client:
         count = 0
         last = None
         async for point in client.metrics.stream(
@@ -90,16 +117,18 @@ async def test_thirty_days_at_one_minute_is_720_requests() -> None:
             last = point.time
             count += 1
     assert count == 30 * 24 * 60
-    assert len(server.requests) == 720
-    assert server.peak_in_flight == 16
+    assert len(sim.requests) == 720
+    assert sim.peak_in_flight == 16
 
 
 async def test_summary_only_for_single_request_windows() -> None:
-    server = FakeSeriesServer()
-    async with make_client(server) as client:
+    sim = simulator()
+    async with make_client(sim) as client:
         one = await client.metrics.get(1, "apdex", start=T0, end=T0 + timedelta(hours=1))
         many = await client.metrics.get(1, "apdex", start=T0, end=T0 + timedelta(days=20))
-    assert one.summary == 1.5
+    served = await served_summary(sim, 1, "apdex", T0, T0 + timedelta(hours=1))
+    assert served is not None
+    assert one.summary == served
     assert many.summary is None
 
 
@@ -119,25 +148,25 @@ async def test_summary_only_for_single_request_windows() -> None:
 async def test_bad_input_fails_before_any_request(
     kwargs: dict[str, object], error: type[Exception], match: str
 ) -> None:
-    server = FakeSeriesServer()
+    sim = simulator()
     args: dict[str, object] = {
         "app_id": 101,
         "metric": "response_time",
         "start": T0,
         "end": T0 + timedelta(hours=1),
     } | kwargs
-    async with make_client(server) as client:
+    async with make_client(sim) as client:
         with pytest.raises(error, match=match):
             await client.metrics.get(**args)  # type: ignore[arg-type]
         with pytest.raises(error, match=match):
             client.metrics.stream(**args)  # type: ignore[arg-type]
-    assert server.requests == []
+    assert sim.requests == []
 
 
 async def test_other_time_zones_are_the_same_instant() -> None:
     tokyo = timezone(timedelta(hours=9))
-    server = FakeSeriesServer()
-    async with make_client(server) as client:
+    sim = simulator()
+    async with make_client(sim) as client:
         a = await client.metrics.get(1, "errors", start=T0, end=T0 + timedelta(days=3))
         b = await client.metrics.get(
             1, "errors", start=T0.astimezone(tokyo), end=(T0 + timedelta(days=3)).astimezone(tokyo)
@@ -147,8 +176,9 @@ async def test_other_time_zones_are_the_same_instant() -> None:
 
 
 async def test_a_response_at_another_step_is_a_typed_error() -> None:
-    server = FakeSeriesServer(wrong_step=timedelta(minutes=1))
-    async with make_client(server) as client:
+    sim = simulator()
+    sim.add_fault(Fault(step=timedelta(minutes=1), times=None))
+    async with make_client(sim) as client:
         with pytest.raises(scout_async.StepMismatchError) as info:
             await client.metrics.get(1, "errors", start=T0, end=T0 + timedelta(days=20))
     assert info.value.expected == timedelta(hours=2)
@@ -157,8 +187,9 @@ async def test_a_response_at_another_step_is_a_typed_error() -> None:
 
 
 async def test_coarser_answer_is_detected() -> None:
-    server = FakeSeriesServer(wrong_step=timedelta(hours=2))
-    async with make_client(server) as client:
+    sim = simulator()
+    sim.add_fault(Fault(step=timedelta(hours=2), times=None))
+    async with make_client(sim) as client:
         with pytest.raises(scout_async.StepMismatchError, match="2h apart"):
             await client.metrics.get(1, "errors", start=T0, end=T0 + timedelta(days=5))
 
@@ -166,7 +197,8 @@ async def test_coarser_answer_is_detected() -> None:
 async def test_failure_keeps_the_complete_prefix_and_names_the_resume_point() -> None:
     # 5 days at 1 h -> chunks of 7 days? no: 1 h band allows up to 168 steps, so use 1 m.
     start, end = T0, T0 + timedelta(hours=6)
-    server = FakeSeriesServer(fail={4: 404})  # the 4th request: chunk 3 at concurrency 1
+    sim = simulator()
+    sim.add_fault(Fault(status=404, skip=3))  # the 4th request: chunk 3 at concurrency 1
     received: list[Point] = []
 
     async def consume(client: ScoutClient) -> None:
@@ -175,18 +207,18 @@ async def test_failure_keeps_the_complete_prefix_and_names_the_resume_point() ->
         ):
             received.append(point)
 
-    async with make_client(server, max_concurrency=1) as client:
+    async with make_client(sim, max_concurrency=1) as client:
         with pytest.raises(scout_async.NotFoundError) as info:
             await consume(client)
-    assert received == expected_points(start, start + timedelta(hours=3), timedelta(minutes=1))
+    assert received == expected_points(sim, 1, "throughput", start, start + timedelta(hours=3), M)
     assert info.value.resume_from == start + timedelta(hours=3)
     assert "resume there" in str(info.value)
     # Resuming from the error's resume point completes the series with nothing twice.
-    async with make_client(FakeSeriesServer()) as client:
+    async with make_client(simulator()) as client:
         rest = await client.metrics.get(
             1, "throughput", start=info.value.resume_from, end=end, resolution="1m"
         )
-    assert received + rest.points == expected_points(start, end, timedelta(minutes=1))
+    assert received + rest.points == expected_points(sim, 1, "throughput", start, end, M)
 
 
 async def test_failure_cancels_what_is_in_flight() -> None:
@@ -196,10 +228,10 @@ async def test_failure_cancels_what_is_in_flight() -> None:
     start, end = T0, T0 + timedelta(hours=4)
     plan = scout_async.plan_range(start, end, "1m")
     failing = plan[1].start
-    server = FakeSeriesServer(
-        fail_at={failing: 404},
-        latency_at=lambda frm: {failing: 0.2, start: 1.0}.get(frm, 2.0),
-    )
+    sim = simulator(latency=0.2)  # chunk 1 fails after 0.2 s...
+    sim.add_fault(Fault(from_=failing, status=404))
+    sim.add_fault(Fault(from_=start, latency=0.8))  # ...chunk 0 takes 1 s...
+    sim.add_fault(Fault(latency=1.8, times=None))  # ...and the others 2 s
     received: list[Point] = []
     cancelled_by_first_point: list[int] = []
 
@@ -208,67 +240,68 @@ async def test_failure_cancels_what_is_in_flight() -> None:
             1, "errors", start=start, end=end, resolution="1m"
         ):
             if not received:
-                cancelled_by_first_point.append(server.cancelled)
+                cancelled_by_first_point.append(sim.cancelled)
             received.append(point)
 
-    async with make_client(server, max_concurrency=4) as client:
+    async with make_client(sim, max_concurrency=4) as client:
         with anyio.fail_after(5):
             await anyio.lowlevel.checkpoint()
             with pytest.raises(scout_async.NotFoundError) as info:
                 await consume(client)
-    assert len(server.requests) == 4
+    assert len(sim.requests) == 4
     # Chunks 2 and 3 were cancelled when chunk 1 failed, before chunk 0 was even delivered.
     assert cancelled_by_first_point == [2]
-    assert server.cancelled == 2
-    assert server.in_flight == 0
-    assert received == expected_points(start, start + timedelta(hours=1), timedelta(minutes=1))
+    assert sim.cancelled == 2
+    assert sim.in_flight == 0
+    assert received == expected_points(sim, 1, "errors", start, start + timedelta(hours=1), M)
     assert info.value.resume_from == start + timedelta(hours=1)
 
 
 async def test_get_failure_cancels_in_flight_requests_at_once() -> None:
     first = T0  # the first chunk fails after 0.2 s, once the other three are in flight
-    server = FakeSeriesServer(
-        fail_at={first: 500}, latency_at=lambda frm: 0.2 if frm == first else 5.0
-    )
-    async with make_client(server, max_concurrency=4, max_retries=0) as client:
+    sim = simulator(latency=0.2)
+    sim.add_fault(Fault(from_=first, status=500))
+    sim.add_fault(Fault(latency=4.8, times=None))  # the others take 5 s
+    async with make_client(sim, max_concurrency=4, max_retries=0) as client:
         started = anyio.current_time()
         with pytest.raises(scout_async.ServerError):
             await client.metrics.get(
                 1, "errors", start=T0, end=T0 + timedelta(days=1), resolution="1m"
             )
         assert anyio.current_time() - started < 2.0  # not the 5 s the others would take
-    assert server.cancelled == 3
-    assert server.in_flight == 0
+    assert sim.cancelled == 3
+    assert sim.in_flight == 0
 
 
 async def test_slow_consumer_bounds_the_chunks_held() -> None:
-    server = FakeSeriesServer()
-    async with make_client(server, max_concurrency=4) as client:
+    sim = simulator()
+    async with make_client(sim, max_concurrency=4) as client:
         stream = client.metrics.stream(
             1, "errors", start=T0, end=T0 + timedelta(days=2), resolution="1m"
         )
         async with aclosing(stream) as points:
             first = await points.__anext__()
             await anyio.sleep(0.3)  # the consumer stalls; fetching must stall too
-            held = server.completed
+            held = sim.completed
             await anyio.sleep(0.2)
-            assert server.completed == held
+            assert sim.completed == held
         assert first.time == T0
     # One chunk in the consumer's hands, at most max_concurrency fetched or in flight ahead of it.
     assert held <= 4 + 1
-    assert len(server.requests) < 48
+    assert len(sim.requests) < 48
 
 
 async def _wait_until(condition: Callable[[], bool], seconds: float = 1.0) -> None:
     with anyio.fail_after(seconds):
-        while not condition():  # noqa: ASYNC110 - polling counters a fake server keeps
+        while not condition():  # noqa: ASYNC110 - polling counters the simulator keeps
             await anyio.sleep(0.005)
 
 
 @pytest.mark.parametrize("close", ["aclosing", "gc"])
 async def test_early_break_stops_the_fetching(close: str, caplog: pytest.LogCaptureFixture) -> None:
-    server = FakeSeriesServer(latency_for=lambda n: 0.0 if n == 1 else 2.0)
-    async with make_client(server, max_concurrency=3) as client:
+    sim = simulator()
+    sim.add_fault(Fault(latency=2.0, skip=1, times=None))  # all but the first take 2 s
+    async with make_client(sim, max_concurrency=3) as client:
         stream = client.metrics.stream(
             1, "errors", start=T0, end=T0 + timedelta(days=3), resolution="1m"
         )
@@ -282,36 +315,37 @@ async def test_early_break_stops_the_fetching(close: str, caplog: pytest.LogCapt
             del stream
             gc.collect()
         # The requests still in flight (2 s each) are cancelled now, not when they would end.
-        await _wait_until(lambda: server.in_flight == 0 and not client._core.running_jobs)
-        assert server.cancelled >= 1
-        sent = len(server.requests)
+        await _wait_until(lambda: sim.in_flight == 0 and not client._core.running_jobs)
+        assert sim.cancelled >= 1
+        sent = len(sim.requests)
         await anyio.sleep(0.1)
-        assert len(server.requests) == sent
+        assert len(sim.requests) == sent
         # The client is still usable afterwards.
-        server.latency_for = None
+        sim.clear_faults()
         series = await client.metrics.get(1, "errors", start=T0, end=T0 + timedelta(hours=1))
         assert len(series.points) == 60
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_cancelling_the_consumer_cleans_up(caplog: pytest.LogCaptureFixture) -> None:
-    server = FakeSeriesServer(latency_for=lambda n: 0.01 if n <= 5 else 2.0)
+    sim = simulator(latency=0.01)
+    sim.add_fault(Fault(latency=1.99, skip=5, times=None))  # after five, each takes 2 s
     got: list[Point] = []
-    async with make_client(server, max_concurrency=3) as client:
+    async with make_client(sim, max_concurrency=3) as client:
         with anyio.move_on_after(0.3):
             async for point in client.metrics.stream(
                 1, "errors", start=T0, end=T0 + timedelta(days=3), resolution="1m"
             ):
                 got.append(point)
-        await _wait_until(lambda: server.in_flight == 0 and not client._core.running_jobs)
-        assert server.cancelled >= 1
-        assert got == expected_points(T0, got[-1].time + timedelta(minutes=1), timedelta(minutes=1))
+        await _wait_until(lambda: sim.in_flight == 0 and not client._core.running_jobs)
+        assert sim.cancelled >= 1
+        assert got == expected_points(sim, 1, "errors", T0, got[-1].time + M, M)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_closing_the_client_mid_stream_is_an_error_not_a_short_series() -> None:
-    server = FakeSeriesServer(latency=0.01)
-    client = make_client(server, max_concurrency=2)
+    sim = simulator(latency=0.01)
+    client = make_client(sim, max_concurrency=2)
     stream = client.metrics.stream(
         1, "errors", start=T0, end=T0 + timedelta(days=1), resolution="1m"
     )
@@ -326,9 +360,9 @@ async def test_closing_the_client_mid_stream_is_an_error_not_a_short_series() ->
 
 
 async def test_many_series_share_the_client_limit() -> None:
-    server = FakeSeriesServer(latency=0.01)
+    sim = simulator(latency=0.01)
     results: dict[tuple[int, str], int] = {}
-    async with make_client(server, max_concurrency=5) as client:
+    async with make_client(sim, max_concurrency=5) as client:
 
         async def one(app_id: int, metric: str) -> None:
             series = await client.metrics.get(
@@ -342,13 +376,14 @@ async def test_many_series_share_the_client_limit() -> None:
                     tg.start_soon(one, app_id, metric)
     assert set(results.values()) == {12 * 60}
     assert len(results) == 9
-    assert server.peak_in_flight == 5
+    assert sim.peak_in_flight == 5
 
 
 def test_streaming_works_on_trio() -> None:
+    sim = simulator()
+
     async def main() -> list[Point]:
-        server = FakeSeriesServer()
-        async with make_client(server, max_concurrency=3) as client:
+        async with make_client(sim, max_concurrency=3) as client:
             return [
                 p
                 async for p in client.metrics.stream(
@@ -357,22 +392,25 @@ def test_streaming_works_on_trio() -> None:
             ]
 
     points = trio.run(main)
-    assert points == expected_points(T0, T0 + timedelta(hours=5), timedelta(minutes=1))
+    assert points == expected_points(sim, 1, "errors", T0, T0 + timedelta(hours=5), M)
 
 
 @pytest.mark.parametrize("inclusive_end", [True, False], ids=["inclusive", "exclusive"])
 async def test_an_end_with_microseconds_is_taken_as_sent(inclusive_end: bool) -> None:
     # Scout takes whole seconds: 30 min and half a second is the 30 buckets of 30 min, from
     # either kind of server (the half second must not claim a bucket no request returns).
-    server = FakeSeriesServer(inclusive_end=inclusive_end)
+    sim = simulator(inclusive_end=inclusive_end)
     end = T0 + timedelta(minutes=30, milliseconds=500)
-    async with make_client(server) as client:
+    async with make_client(sim) as client:
         series = await client.metrics.get(1, "apdex", start=T0, end=end)
-    assert series.points == expected_points(T0, T0 + timedelta(minutes=30), timedelta(minutes=1))
+    assert series.points == expected_points(sim, 1, "apdex", T0, T0 + timedelta(minutes=30), M)
 
 
 def test_expected_points_cover_the_ceil_of_end() -> None:
-    # Guards the helper the tests above rely on: buckets overlapping [start, end).
+    # Guards the helper the tests above rely on: buckets overlapping [start, end), every one of
+    # them (this account has no gaps), each with a value.
     end = T0 + timedelta(minutes=2, seconds=1)
-    got = expected_points(T0, end, timedelta(minutes=1))
-    assert got[-1].time == ceil_to_grid(end, timedelta(minutes=1)) - timedelta(minutes=1)
+    got = expected_points(simulator(), 1, "apdex", T0 + timedelta(seconds=5), end, M)
+    assert got[-1].time == ceil_to_grid(end, M) - M
+    assert [p.time for p in got] == [T0, T0 + M, T0 + 2 * M]
+    assert all(p.value is not None for p in got)
