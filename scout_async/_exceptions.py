@@ -14,7 +14,9 @@
     │   └── ArgumentTypeError     ... of the wrong type (also a TypeError)
     ├── ResponseFormatError       non-JSON, missing envelope, unexpected shape
     ├── StepMismatchError         a series came back at another step than the plan asked for
-    └── CheckpointMismatchError   a backfill checkpoint (or its output) is not the plan's own
+    ├── CheckpointMismatchError   a backfill checkpoint (or its output) is not the plan's own
+    └── SinkError                 the output failed: a database unreachable, a login refused, a
+                                  connection lost (never showing its password)
 
 Every message names the method and the path, never a header, a URL query or the API key.
 Errors raised by a streamed series carry ``resume_from``: the series is complete up to it.
@@ -41,6 +43,7 @@ __all__ = [
     "ResponseFormatError",
     "ScoutError",
     "ServerError",
+    "SinkError",
     "StepMismatchError",
 ]
 
@@ -174,3 +177,11 @@ class CheckpointMismatchError(ScoutError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(message)
         self.checkpoint_path = path
+
+
+class SinkError(ScoutError):
+    """The output of a backfill or an archive failed: its database could not be reached, refused
+    the login, or dropped the connection. The message names the database without its password.
+
+    What was committed with the last checkpoint stays; running the job again resumes from there.
+    """

@@ -1,13 +1,15 @@
-"""The archive engine: an SQLite archive of metric series, kept up to date at one (fine) step.
+"""The archive engine: an archive of metric series in SQLite or PostgreSQL, kept up to date at
+one (fine) step.
 
 ``catch_up`` backfills each series from where the archive ends (its watermark, see
 ``watermarks``; a series written by a plain backfill continues after its newest point), or from
 ``lookback`` ago for a series the archive does not hold yet, up to the last complete bucket.
 ``poll`` then polls every ``interval`` from there and writes each update as it comes; a series
 that missed the catch-up is polled anyway and its gap filled in between rounds. Everything goes
-through one ``SqliteSink`` (an upsert), so running it again, or twice over the same window, never
-duplicates a row. Each catch-up, poll round and gap-fill ends in one ``ArchiveRound``, handed to
-``on_round``.
+through one ``SqliteSink`` or ``PostgresSink`` (an upsert), so running it again, or twice over the
+same window, never duplicates a row; in PostgreSQL, several archives may run at once on one
+database (each commits its rows and its watermarks in one transaction). Each catch-up, poll
+round and gap-fill ends in one ``ArchiveRound``, handed to ``on_round``.
 
 Cancelling it (a signal, a timeout) lets the write in progress and its commit finish and records
 the watermarks: the next run continues from there. Time comes from the client's clock.
@@ -41,12 +43,12 @@ from .._exceptions import ArgumentError, ArgumentTypeError, ScoutError
 from .._resources.metrics import APP_METRICS
 from .._series.planner import plan_range
 from .._series.steps import ceil_to_grid, floor_to_grid, parse_step
-from ..sinks import Position, Sink, SqliteSink
+from ..sinks import Position, PostgresSink, Sink, SqliteSink
+from ..sinks._postgres import is_postgres_url
 from ..types._models import Point
 from .poll import PollUpdate
 from .report import BackfillResult, Progress
 from .selection import AppsArg, MetricsArg, SeriesKey, select
-from .watermarks import read_watermarks, save_watermarks
 
 __all__ = ["DEFAULT_LOOKBACK", "Archive", "ArchiveRound", "BackfillWatch", "RoundKind"]
 
@@ -89,6 +91,28 @@ class BackfillWatch(Protocol):
 
 #: ``watch(chunks_per_series)``: the context of one backfill of a catch-up, and its watcher.
 Watch = Callable[[int], AbstractContextManager[BackfillWatch]]
+
+
+class ArchiveSink(Sink, Protocol):
+    """What an archive writes to (``SqliteSink``, ``PostgresSink``): a sink that also keeps the
+    archive's watermarks, recorded once the rows up to them are committed (or with them)."""
+
+    async def newest_times(self) -> dict[SeriesKey, datetime]: ...
+
+    async def read_watermarks(
+        self, series: Sequence[SeriesKey], step: timedelta
+    ) -> dict[SeriesKey, datetime]: ...
+
+    async def commit_watermarks(
+        self, marks: Mapping[SeriesKey, datetime], step: timedelta
+    ) -> None: ...
+
+
+def archive_sink(db: str | os.PathLike[str]) -> SqliteSink | PostgresSink:
+    """The archive's database: a ``postgresql://`` URL, or else an SQLite file."""
+    if is_postgres_url(db):
+        return PostgresSink(str(db))
+    return SqliteSink(db)
 
 
 class _Lent:
@@ -139,8 +163,9 @@ def _duration(name: str, value: object, *, zero: bool = False) -> timedelta:
 
 
 class Archive:
-    """An SQLite archive at ``db`` of the series of ``apps`` x ``metrics`` (``"all"``: listed from
-    the API), at ``resolution``, kept up to date through ``client`` (see the module notes).
+    """An archive at ``db`` (an SQLite file, or a ``postgresql://`` URL) of the series of
+    ``apps`` x ``metrics`` (``"all"``: listed from the API), at ``resolution``, kept up to date
+    through ``client`` (see the module notes).
 
     ``interval``: how often ``poll`` polls; ``lookback``: where a series the archive does not
     hold yet starts; ``lateness``: a bucket is complete, and archived, once it ended this long
@@ -168,7 +193,8 @@ class Archive:
         watch: Watch | None = None,
     ) -> None:
         self._client = client
-        self._sink = SqliteSink(db)
+        self._store = archive_sink(db)
+        self._sink: ArchiveSink = self._store
         self._selection = select(apps, metrics)
         if resolution is None:
             raise ArgumentTypeError("an archive needs a resolution such as '1m', not None")
@@ -198,8 +224,9 @@ class Archive:
 
     @property
     def db(self) -> str:
-        """The archive's file (an absolute path)."""
-        return str(self._sink.path)
+        """The archive's file (an absolute path), or its database URL without the password."""
+        store = self._store
+        return store.database if isinstance(store, PostgresSink) else str(store.path)
 
     @property
     def complete_until(self) -> datetime | None:
@@ -251,9 +278,7 @@ class Archive:
         """Bring every series up to the last complete bucket (inside ``async with archive``)."""
         if not self._open:
             raise RuntimeError("catch_up() runs inside `async with archive:`")
-        stored = await anyio.to_thread.run_sync(
-            read_watermarks, self._sink.path, self.series, self._step
-        )
+        stored = await self._sink.read_watermarks(self.series, self._step)
         newest = await self._sink.newest_times()
         end = self._horizon()
         floor = ceil_to_grid(self._clock.now() - self._lookback, self._step)
@@ -324,12 +349,13 @@ class Archive:
             resolution=self._step,
             sink=_Lent(self._sink, None if watcher is None else watcher.chunk_written),
             progress=None if watcher is None else watcher.update,
+            # ``end`` is this archive's horizon already (its own lateness): nothing to cut.
+            lateness=timedelta(0),
         )
 
     async def _record(self, marks: Mapping[SeriesKey, datetime]) -> None:
         """Commit what was written, then move the watermarks to ``marks``."""
-        await self._sink.flush()
-        await anyio.to_thread.run_sync(save_watermarks, self._sink.path, marks, self._step)
+        await self._sink.commit_watermarks(marks, self._step)
         self.marks.update(marks)
 
     def _report(self, kind: RoundKind, report: _Round) -> ArchiveRound:

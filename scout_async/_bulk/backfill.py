@@ -10,7 +10,7 @@ How a job runs:
   known, so it stands as one series with metric ``"*"`` (``ALL_METRICS``), ``"failed"`` with the
   listing's error, and ``result.ok`` is false. The checkpoint keeps it, and a rerun lists that
   app again and backfills its series. A refused key (401/403) still fails the job at once.
-* **One plan, one limit.** The window is planned once (``plan_range``) and every series uses that
+* **One plan, one limit.** The window is planned once (``plan_series``) and every series uses that
   plan. Series run concurrently, at most ``max_concurrency`` open at a time (a memory bound: each
   holds at most ``max_concurrency`` chunks ahead of its writer); their requests share the client's
   one limit on requests in flight, its 429 pause (which also holds requests already queued for a
@@ -47,7 +47,13 @@ import anyio
 import anyio.abc
 import anyio.to_thread
 
-from .._constants import DEFAULT_CHECKPOINT_EVERY, DEFAULT_MAX_CONSECUTIVE_FAILURES
+from .._constants import (
+    DEFAULT_CHECKPOINT_EVERY,
+    DEFAULT_LATENESS,
+    DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    FUTURE_MARGIN,
+    METRIC_RETENTION,
+)
 from .._core import ClientStats, Core
 from .._exceptions import (
     APIConnectionError,
@@ -59,12 +65,18 @@ from .._exceptions import (
     ServerError,
 )
 from .._resources.apps import Apps
-from .._resources.metrics import Metrics, series_reader
+from .._resources.metrics import Metrics, series_reader, warn_past_retention
 from .._series.instants import require_aware
-from .._series.planner import Chunk, plan_range
+from .._series.planner import Chunk, plan_series
+from .._series.steps import floor_to_grid
 from ..sinks import Sink, open_sink
 from ..types._models import Point
-from .checkpoint import Checkpoint, CheckpointFile, Plan
+from .checkpoint import (
+    Checkpoint,
+    CheckpointStore,
+    Plan,
+    checkpoint_store,
+)
 from .report import BackfillResult, Progress, SeriesResult, SeriesStatus
 from .selection import (
     ALL_METRICS,
@@ -72,7 +84,6 @@ from .selection import (
     MetricsArg,
     Selection,
     SeriesKey,
-    app_series,
     select,
 )
 
@@ -94,20 +105,29 @@ async def backfill(
     end: datetime,
     resolution: timedelta | str | None,
     sink: Sink | str | os.PathLike[str],
-    checkpoint: str | os.PathLike[str] | None,
+    checkpoint: str | os.PathLike[str] | CheckpointStore | None,
     progress: ProgressCallback | None,
     checkpoint_every: float | None = None,
     max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    shard: tuple[int, int] | None = None,
+    lateness: timedelta = DEFAULT_LATENESS,
 ) -> BackfillResult:
     """The job behind ``ScoutClient.backfill`` (see there and the module notes).
 
     ``checkpoint_every``: ``None`` lets a sink with a ``min_flush_interval`` lengthen the default
-    cadence; a number is used as given.
+    cadence; a number is used as given. ``lateness``: a bucket that ended less than this before
+    the client's clock has not closed: it is not written, and a series' watermark stops before
+    it, so a rerun of the same call fetches it once it has closed.
     """
-    selection = select(apps, metrics)
-    chunks = plan_range(start, end, resolution)
+    selection = select(apps, metrics, shard)
+    if not isinstance(lateness, timedelta) or not timedelta(0) <= lateness <= FUTURE_MARGIN:
+        raise ArgumentError(f"lateness must be a timedelta from 0 to 1 day, got {lateness!r}")
+    chunks = plan_series(start, end, resolution, now=core.clock.now())
+    step = chunks[0].step
+    horizon = floor_to_grid(core.clock.now() - lateness, step)
     target = _as_sink(sink)
-    store = None if checkpoint is None else CheckpointFile(checkpoint)
+    await _check_sink(target)
+    store = checkpoint_store(checkpoint, target)
     if progress is not None and not callable(progress):
         raise ArgumentTypeError(f"progress must be a callable taking a Progress, got {progress!r}")
     every = _cadence(checkpoint_every, target)
@@ -129,9 +149,9 @@ async def backfill(
     )
     state = None
     if store is not None:
-        state = await anyio.to_thread.run_sync(store.load, plan, [c.owned_end for c in chunks])
+        state = await store.read(plan, _boundaries(chunks, lateness, core.clock.now()))
     if state is not None:
-        series, unlisted = await _relist(core, state.series)
+        series, unlisted = await _relist(core, state.series, selection)
     else:
         series, unlisted = await _list(core, selection)
     job = _Job(
@@ -146,8 +166,23 @@ async def backfill(
         checkpoint_every=every,
         max_consecutive_failures=max_consecutive_failures,
         done_until=state.done_until if state is not None else {},
+        horizon=horizon,
+        unavailable_before=warn_past_retention(core, chunks[0].owned_start, "the backfill"),
     )
     return await job.run(state.sink if state is not None else None)
+
+
+def _boundaries(chunks: Sequence[Chunk], lateness: timedelta, now: datetime) -> list[datetime]:
+    """Where a watermark of the plan may be: a chunk's end, or, where a run ended at the
+    bucket in progress, any grid point of the tail that the clock of a run could reach (the
+    plan ends at most a day after the clock, ``require_reachable``) while Scout still holds
+    the data there (resuming further back could fetch nothing)."""
+    step, end = chunks[0].step, chunks[-1].owned_end
+    if end <= now - METRIC_RETENTION:
+        return [c.owned_end for c in chunks]
+    first = max(chunks[0].owned_start, floor_to_grid(end - FUTURE_MARGIN - lateness, step) - step)
+    tail = [first + i * step for i in range((end - first) // step + 1)]
+    return [*(c.owned_end for c in chunks), *tail]
 
 
 def _seconds(value: object, name: str) -> float:
@@ -181,7 +216,7 @@ async def _list(
 
 
 async def _relist(
-    core: Core, series: list[SeriesKey]
+    core: Core, series: list[SeriesKey], selection: Selection
 ) -> tuple[list[SeriesKey], dict[SeriesKey, ScoutError]]:
     """The checkpoint's series, each stand-in replaced by its app's series if they can be
     listed now (they start from the beginning); a refused key is raised."""
@@ -190,7 +225,7 @@ async def _relist(
     for key in series:
         if key[1] == ALL_METRICS:
             try:
-                listed[key] = await app_series(Metrics(core), key[0])
+                listed[key] = await selection.app_series(Metrics(core), key[0])
             except AuthenticationError:
                 raise
             except ScoutError as exc:
@@ -203,6 +238,14 @@ async def _relist(
         else:
             result.append(key)
     return result, unlisted
+
+
+async def _check_sink(sink: Sink) -> None:
+    """Ask a sink that can tell (``check()``: the file sinks) whether it could be opened, now,
+    before any request: a read-only output directory must not be found out after listing."""
+    check = getattr(sink, "check", None)
+    if callable(check):
+        await anyio.to_thread.run_sync(check)
 
 
 def _as_sink(sink: object) -> Sink:
@@ -231,18 +274,22 @@ class _Job:
         self,
         core: Core,
         plan: Plan,
-        chunks: list[Chunk],
+        chunks: Sequence[Chunk],
         series: Sequence[SeriesKey],
         sink: Sink,
-        store: CheckpointFile | None,
+        store: CheckpointStore | None,
         progress: ProgressCallback | None,
         *,
         unlisted: dict[SeriesKey, ScoutError],
         checkpoint_every: float,
         max_consecutive_failures: int,
         done_until: dict[SeriesKey, datetime | None],
+        horizon: datetime,
+        unavailable_before: datetime | None,
     ) -> None:
         self._core = core
+        self._horizon = horizon
+        self._unavailable_before = unavailable_before
         self._plan = plan
         self._chunks = chunks
         self._series = list(series)
@@ -318,7 +365,12 @@ class _Job:
             return
         async with self._series_slots:
             reader = series_reader(
-                self._core, key[0], key[1], todo, window=self._core.max_concurrency
+                self._core,
+                key[0],
+                key[1],
+                todo,
+                window=self._core.max_concurrency,
+                horizon=self._horizon,
             )
             try:
                 await reader.read_chunks(partial(self._write, key))
@@ -345,8 +397,16 @@ class _Job:
                 # The write and its watermark are one step: a cancellation between them would
                 # leave rows in the output that the checkpoint says are still to come.
                 with anyio.CancelScope(shield=True):
+                    mark = self._marks[key]
+                    if mark is not None and points and points[0].time < mark:
+                        # The chunk an earlier run stopped inside (at the bucket then in
+                        # progress): its points before the watermark are written already.
+                        points = [p for p in points if p.time >= mark]
                     await self._sink.write(key[0], key[1], points)
-                    self._marks[key] = chunk.owned_end
+                    # Never past the bucket in progress: the next run fetches it once closed.
+                    self._marks[key] = min(
+                        chunk.owned_end, max(self._horizon, mark or self._horizon)
+                    )
                     self._points[key] += len(points)
                     self._written[key] += 1
                     self._chunks_done += 1
@@ -360,12 +420,11 @@ class _Job:
     async def _checkpoint(self) -> None:
         """Flush the sink, then record the watermarks with its position (lock held)."""
         try:
-            position = await self._sink.flush()
-            if self._store is not None:
-                state = Checkpoint(
-                    series=self._series, done_until=dict(self._marks), sink=dict(position)
-                )
-                await anyio.to_thread.run_sync(self._store.save, self._plan, state)
+            if self._store is None:
+                await self._sink.flush()
+            else:
+                state = Checkpoint(series=self._series, done_until=dict(self._marks), sink={})
+                await self._store.commit(self._sink, self._plan, state)
         except Exception:
             self._broken = True
             raise
@@ -448,4 +507,5 @@ class _Job:
             end=self._plan.end,
             step=self._plan.step,
             stopped=self._stopped,
+            unavailable_before=self._unavailable_before,
         )

@@ -9,6 +9,12 @@ sink's position. It never holds the API key, the base URL or any header.
 ``CheckpointFile`` is its one reader: ``load`` for the backfill that resumes it (which must be of
 the same plan), ``saved_plan`` for whoever wants to know which plan that is (the command line's
 ``--resume``, which continues the very window it started even when it was given as ``30d``).
+
+Where a job keeps it, a ``CheckpointStore``: a file (``FileCheckpoints``: flush the sink, then
+replace the file; a crash in between re-writes rows, idempotently or dropped by the sink), or
+the sink's own database (``SinkCheckpoints``, for a ``CheckpointingSink``: the same document,
+committed in one transaction with the rows it covers, under the job name ``backfill/`` + the
+plan's fingerprint, so the same plan, or shard, finds its own checkpoint again).
 """
 
 from __future__ import annotations
@@ -16,21 +22,31 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
+import anyio.to_thread
 import attrs
 
 from .._exceptions import ArgumentError, ArgumentTypeError, CheckpointMismatchError
 from .._series.planner import PLANNER_VERSION
 from .._time import display_time, parse_time
-from ..sinks import Position
+from ..sinks import CheckpointingSink, Position, Sink
 from .durable import replace_atomically
 from .selection import Selection, SeriesKey
 
-__all__ = ["Checkpoint", "CheckpointFile", "Plan", "SavedPlan"]
+__all__ = [
+    "Checkpoint",
+    "CheckpointFile",
+    "CheckpointStore",
+    "FileCheckpoints",
+    "Plan",
+    "SavedPlan",
+    "SinkCheckpoints",
+    "checkpoint_store",
+]
 
 FORMAT = "scout_async.backfill/1"
 
@@ -107,16 +123,7 @@ class CheckpointFile:
         document = self._document(_FIX_THE_ARGUMENTS)
         if document is None:
             return None
-        if document.get("fingerprint") != plan.fingerprint():
-            raise self._mismatch(_difference(document.get("plan"), plan.describe()))
-        try:
-            series, done_until = _read_series(document, set(boundaries))
-            sink = document["sink"]
-            if not isinstance(sink, dict):
-                raise TypeError("the sink position is not an object")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self._mismatch(f"its state is malformed ({exc})") from None
-        return Checkpoint(series=series, done_until=done_until, sink=sink)
+        return _decode(document, plan, boundaries, self._mismatch)
 
     def saved_plan(self) -> SavedPlan | None:
         """The plan the state file was written for, or ``None`` when there is none.
@@ -165,19 +172,119 @@ class CheckpointFile:
 
     def save(self, plan: Plan, checkpoint: Checkpoint) -> None:
         """Replace the state file atomically (blocking: run it in a worker thread)."""
-        series = []
-        for app_id, metric in checkpoint.series:
-            mark = checkpoint.done_until[(app_id, metric)]
-            done_until = None if mark is None else display_time(mark)
-            series.append({"app_id": app_id, "metric": metric, "done_until": done_until})
-        document = {
-            "format": FORMAT,
-            "fingerprint": plan.fingerprint(),
-            "plan": plan.describe(),
-            "series": series,
-            "sink": checkpoint.sink,
-        }
+        document = _encode(plan, checkpoint)
         replace_atomically(self.path, (json.dumps(document, indent=1) + "\n").encode())
+
+
+@runtime_checkable
+class CheckpointStore(Protocol):
+    """Where a backfill keeps its checkpoint: ``read`` it (``None``: a fresh job), ``commit`` the
+    sink's rows and a new checkpoint (the rows first, or both at once)."""
+
+    async def read(self, plan: Plan, boundaries: Collection[datetime]) -> Checkpoint | None: ...
+
+    async def commit(self, sink: Sink, plan: Plan, checkpoint: Checkpoint) -> None: ...
+
+
+class FileCheckpoints:
+    """A state file (``CheckpointFile``): ``commit`` flushes the sink, then replaces the file
+    with the sink's position in it."""
+
+    def __init__(self, file: CheckpointFile) -> None:
+        self.file = file
+
+    async def read(self, plan: Plan, boundaries: Collection[datetime]) -> Checkpoint | None:
+        return await anyio.to_thread.run_sync(self.file.load, plan, boundaries)
+
+    async def commit(self, sink: Sink, plan: Plan, checkpoint: Checkpoint) -> None:
+        position = await sink.flush()
+        state = attrs.evolve(checkpoint, sink=dict(position))
+        await anyio.to_thread.run_sync(self.file.save, plan, state)
+
+
+class SinkCheckpoints:
+    """The checkpoint kept in ``sink``'s database, in the transaction of the rows it covers.
+
+    ``commit`` ignores the sink it is handed (the job's, maybe a wrapper that counts chunks) and
+    commits through ``sink`` given here, so wrapping the sink keeps the checkpoint where it is.
+    """
+
+    def __init__(self, sink: CheckpointingSink) -> None:
+        self.sink = sink
+
+    @staticmethod
+    def job(plan: Plan) -> str:
+        """The name the checkpoint of ``plan`` is kept under: one per plan (and shard)."""
+        return f"backfill/{plan.fingerprint()}"
+
+    async def read(self, plan: Plan, boundaries: Collection[datetime]) -> Checkpoint | None:
+        job = self.job(plan)
+        document = await self.sink.read_checkpoint(job)
+        if document is None:
+            return None
+
+        def mismatch(why: str, fix: str = _FIX_THE_ARGUMENTS) -> CheckpointMismatchError:
+            return CheckpointMismatchError(
+                f"the checkpoint {job} in {self.sink.location} cannot resume this backfill: "
+                f"{why}. Delete it to start over"
+            )
+
+        if document.get("format") != FORMAT:
+            raise mismatch(f"it is not a {FORMAT} checkpoint")
+        checkpoint = _decode(document, plan, boundaries, mismatch)
+        return attrs.evolve(checkpoint, sink={})  # the database holds what it covers
+
+    async def commit(self, sink: Sink, plan: Plan, checkpoint: Checkpoint) -> None:
+        document = _encode(plan, attrs.evolve(checkpoint, sink={}))
+        await self.sink.flush_checkpoint(self.job(plan), document)
+
+
+def checkpoint_store(
+    checkpoint: str | os.PathLike[str] | CheckpointStore | None, sink: Sink
+) -> CheckpointStore | None:
+    """Where a backfill into ``sink`` keeps its ``checkpoint``: a path is a state file; ``None``
+    is the sink's database for a ``CheckpointingSink``, else nowhere (not resumable); a
+    ``CheckpointStore`` (such as ``SinkCheckpoints``) is used as it is."""
+    if isinstance(checkpoint, CheckpointStore):
+        return checkpoint
+    if checkpoint is None:
+        return SinkCheckpoints(sink) if isinstance(sink, CheckpointingSink) else None
+    return FileCheckpoints(CheckpointFile(checkpoint))
+
+
+def _encode(plan: Plan, checkpoint: Checkpoint) -> dict[str, Any]:
+    """The checkpoint document (JSON): format, fingerprint, plan, series, sink position."""
+    series = []
+    for app_id, metric in checkpoint.series:
+        mark = checkpoint.done_until[(app_id, metric)]
+        done_until = None if mark is None else display_time(mark)
+        series.append({"app_id": app_id, "metric": metric, "done_until": done_until})
+    return {
+        "format": FORMAT,
+        "fingerprint": plan.fingerprint(),
+        "plan": plan.describe(),
+        "series": series,
+        "sink": checkpoint.sink,
+    }
+
+
+def _decode(
+    document: dict[str, Any],
+    plan: Plan,
+    boundaries: Collection[datetime],
+    mismatch: Callable[[str], CheckpointMismatchError],
+) -> Checkpoint:
+    """The checkpoint in ``document``, which must be of ``plan``; ``mismatch(why)`` otherwise."""
+    if document.get("fingerprint") != plan.fingerprint():
+        raise mismatch(_difference(document.get("plan"), plan.describe()))
+    try:
+        series, done_until = _read_series(document, set(boundaries))
+        sink = document["sink"]
+        if not isinstance(sink, dict):
+            raise TypeError("the sink position is not an object")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise mismatch(f"its state is malformed ({exc})") from None
+    return Checkpoint(series=series, done_until=done_until, sink=sink)
 
 
 def _read_series(

@@ -339,7 +339,12 @@ class _Poller:
             # One request at a time per series, and at most the app's share of the client's
             # limit per app: an app whose requests hang cannot take every slot.
             reader = series_reader(
-                self._core, app_id, metric, plan_range(start, horizon, self._step), window=1
+                self._core,
+                app_id,
+                metric,
+                plan_range(start, horizon, self._step),
+                window=1,
+                lateness=self._lateness,
             )
             with anyio.fail_after(self._timeout):
                 async with self._app_slots[app_id]:

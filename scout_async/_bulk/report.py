@@ -78,6 +78,10 @@ class BackfillResult:
     the remaining series are ``"skipped"`` and the checkpoint is valid for a later rerun. An app
     whose metrics could not be listed is in ``series`` (and ``failed``) with metric ``"*"``.
 
+    ``unavailable_before`` is set when the window starts before Scout's metric retention (about
+    30 days before the client's clock): no series has data in ``[start, unavailable_before)``,
+    and the rest of the result is about what Scout still holds.
+
     >>> result = await client.backfill(...)
     >>> result.ok, result.points, [(s.app_id, s.metric, s.error) for s in result.failed]
     """
@@ -87,6 +91,7 @@ class BackfillResult:
     end: datetime
     step: timedelta
     stopped: str | None = None
+    unavailable_before: datetime | None = None
 
     @property
     def ok(self) -> bool:

@@ -1,10 +1,19 @@
 """Which series a job covers: apps and metrics as given (checked before any request), or
 ``"all"`` (listed from the API when the job starts; with ``metrics="all"`` an app whose metrics
-cannot be listed is set aside, not the end of the job: see ``Selection.resolve_each``)."""
+cannot be listed is set aside, not the end of the job: see ``Selection.resolve_each``); and, for
+a job split into ``n`` shards, the share of one shard (``Shard``).
+
+A shard owns the series whose stable hash falls to it: the first 8 bytes of the SHA-256 of
+``"{app_id}/{metric}"``, as a big-endian integer, modulo ``n``. The same series always lands in
+the same shard, on every machine and Python version (never Python's ``hash()``, which is salted
+per process); shards are disjoint and together hold every series; a series added later (a new
+app) joins one shard without moving any other.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import anyio
@@ -22,8 +31,10 @@ __all__ = [
     "Resolved",
     "Selection",
     "SeriesKey",
+    "Shard",
     "app_series",
     "select",
+    "shard_of",
 ]
 
 AppsArg = Literal["all"] | Sequence[int]
@@ -36,19 +47,63 @@ SeriesKey = tuple[int, str]
 ALL_METRICS = "*"
 
 
+def shard_of(key: SeriesKey, count: int) -> int:
+    """The shard (``0 <= shard < count``) series ``key`` belongs to: stable everywhere.
+
+    >>> shard_of((101, "throughput"), 4)
+    2
+    """
+    app_id, metric = key
+    digest = hashlib.sha256(f"{app_id}/{metric}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count
+
+
+@attrs.frozen
+class Shard:
+    """Shard ``index`` of ``count`` (``0 <= index < count``): the series ``shard_of`` gives it.
+
+    >>> Shard(0, 4).owns((101, "throughput"))
+    False
+    """
+
+    index: int
+    count: int
+
+    def owns(self, key: SeriesKey) -> bool:
+        return shard_of(key, self.count) == self.index
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
 @attrs.frozen
 class Selection:
-    """``apps``/``metrics`` in sorted order without duplicates; ``None`` stands for ``"all"``."""
+    """``apps``/``metrics`` in sorted order without duplicates; ``None`` stands for ``"all"``.
+    ``shard``: only the series of that shard (``None``: every series)."""
 
     apps: tuple[int, ...] | None
     metrics: tuple[str, ...] | None
+    shard: Shard | None = None
 
     def describe(self) -> dict[str, object]:
-        """The selection as JSON (part of a checkpoint's fingerprint)."""
-        return {
+        """The selection as JSON (part of a checkpoint's fingerprint): each shard of a job has
+        a checkpoint of its own."""
+        described: dict[str, object] = {
             "apps": "all" if self.apps is None else list(self.apps),
             "metrics": "all" if self.metrics is None else list(self.metrics),
         }
+        if self.shard is not None:  # absent unsharded: older checkpoints keep their fingerprint
+            described["shard"] = str(self.shard)
+        return described
+
+    def owned(self, series: Iterable[SeriesKey]) -> list[SeriesKey]:
+        """``series`` (in their order) that this selection's shard owns; all without a shard."""
+        shard = self.shard
+        return list(series) if shard is None else [key for key in series if shard.owns(key)]
+
+    async def app_series(self, metrics: Metrics, app_id: int) -> list[SeriesKey]:
+        """``app_series`` of ``app_id``, only those of the shard (one request)."""
+        return self.owned(await app_series(metrics, app_id))
 
     async def resolve(self, apps: Apps, metrics: Metrics) -> list[SeriesKey]:
         """Every (app, metric) pair, listing apps and per-app metrics for ``"all"`` through the
@@ -75,7 +130,8 @@ class Selection:
         else:
             app_ids = list(self.apps)
         if self.metrics is not None:
-            return Resolved([(app_id, metric) for app_id in app_ids for metric in self.metrics], {})
+            pairs = [(app_id, metric) for app_id in app_ids for metric in self.metrics]
+            return Resolved(self.owned(pairs), {})
         offered: dict[int, list[SeriesKey]] = {}
         failed: dict[int, ScoutError] = {}
         fatal: Exception | None = None
@@ -83,7 +139,7 @@ class Selection:
         async def list_one(app_id: int) -> None:
             nonlocal fatal
             try:
-                offered[app_id] = await app_series(metrics, app_id)
+                offered[app_id] = await self.app_series(metrics, app_id)
             except AuthenticationError as exc:
                 fatal = fatal or exc
                 tg.cancel_scope.cancel()
@@ -116,9 +172,30 @@ async def app_series(metrics: Metrics, app_id: int) -> list[SeriesKey]:
     return [(app_id, metric) for metric in sorted(set(await metrics.list(app_id)))]
 
 
-def select(apps: object, metrics: object) -> Selection:
-    """Check ``apps`` and ``metrics`` (``"all"`` or a non-empty list) without any request."""
-    return Selection(apps=_apps(apps), metrics=_metrics(metrics))
+def select(apps: object, metrics: object, shard: object = None) -> Selection:
+    """Check ``apps`` and ``metrics`` (``"all"`` or a non-empty list) and ``shard`` (``None`` or
+    ``(index, count)``) without any request."""
+    return Selection(apps=_apps(apps), metrics=_metrics(metrics), shard=_shard(shard))
+
+
+def _shard(shard: object) -> Shard | None:
+    if shard is None or isinstance(shard, Shard):
+        return shard
+    if (
+        not isinstance(shard, tuple)
+        or len(shard) != 2
+        or any(isinstance(n, bool) or not isinstance(n, int) for n in shard)
+    ):
+        raise ArgumentTypeError(
+            f"shard must be None or (index, count), two ints such as (0, 4), got {shard!r}"
+        )
+    index, count = shard
+    if count < 1 or not 0 <= index < count:
+        raise ArgumentError(
+            f"shard must be (index, count) with count >= 1 and 0 <= index < count (shards are "
+            f"numbered from 0), got {shard!r}"
+        )
+    return Shard(index, count)
 
 
 def _apps(apps: object) -> tuple[int, ...] | None:

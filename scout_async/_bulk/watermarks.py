@@ -30,11 +30,13 @@ TABLE = "archive_watermarks"
 class StepConflictError(ArgumentError):
     """The archive holds a series at another step than the one asked for.
 
-    ``database`` is the archive's file, ``series`` the (app id, metric) pair, ``stored`` the
-    archive's step and ``asked`` the one passed.
+    ``database`` is the archive's file (or its database, without a password), ``series`` the
+    (app id, metric) pair, ``stored`` the archive's step and ``asked`` the one passed.
     """
 
-    def __init__(self, path: Path, series: SeriesKey, *, stored: timedelta, asked: timedelta):
+    def __init__(
+        self, path: Path | str, series: SeriesKey, *, stored: timedelta, asked: timedelta
+    ) -> None:
         app_id, metric = series
         super().__init__(
             f"{path} archives app {app_id} {metric} at {format_step(stored)}, not "

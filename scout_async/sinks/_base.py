@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 from .._time import format_time
 from ..types._models import Point
 
-__all__ = ["COLUMNS", "Position", "Sink", "row"]
+__all__ = ["COLUMNS", "CheckpointingSink", "Position", "Sink", "row"]
 
 #: A sink's durable position: small, JSON-able, stored in the checkpoint as is.
 Position = dict[str, Any]
@@ -49,6 +49,23 @@ class Sink(Protocol):
     async def flush(self) -> Position: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class CheckpointingSink(Sink, Protocol):
+    """A sink that keeps a backfill's checkpoint itself, in the same transaction as the rows it
+    covers (a database: ``PostgresSink``). ``backfill`` without a ``checkpoint`` file uses it.
+
+    ``read_checkpoint(job)`` returns the checkpoint document recorded under ``job`` (``None`` if
+    there is none); it works whether the sink is open or not. ``flush_checkpoint(job, document)``
+    does what ``flush`` does and records ``document`` under ``job``, atomically: after a crash
+    the database holds the rows the last recorded checkpoint covers, and maybe more (written
+    again on resume, idempotently), never fewer. A resumed job's ``open`` gets ``{}``.
+    """
+
+    async def read_checkpoint(self, job: str) -> dict[str, Any] | None: ...
+
+    async def flush_checkpoint(self, job: str, document: Mapping[str, Any]) -> None: ...
 
 
 def row(app_id: int, metric: str, point: Point) -> tuple[int, str, str, float | None]:

@@ -1,4 +1,5 @@
-"""Choosing a sink from a path: by its extension, or one file per series for a directory."""
+"""Choosing a sink from a path (by its extension, or one file per series for a directory) or a
+database URL (``postgresql://``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from .._exceptions import ArgumentError, ArgumentTypeError
 from ._base import Sink
 from ._lines import CsvSink, JsonlSink
 from ._parquet import ParquetSink
+from ._postgres import PostgresSink, is_postgres_url
 from ._sqlite import SqliteSink
 
 __all__ = ["open_sink"]
@@ -19,6 +21,7 @@ _SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 def open_sink(path: str | os.PathLike[str]) -> Sink:
     """The sink for ``path``, chosen by its extension (not opened yet: the backfill opens it).
 
+    ``postgresql://...`` (or ``postgres://...``) -> ``PostgresSink`` (needs psycopg);
     ``.sqlite``/``.sqlite3``/``.db`` -> ``SqliteSink``; ``.parquet`` -> ``ParquetSink`` (a
     dataset directory); ``.jsonl`` -> ``JsonlSink``; ``.csv`` -> ``CsvSink``; an existing
     directory, or a path ending in a separator or without an extension -> ``JsonlSink`` with one
@@ -28,12 +31,16 @@ def open_sink(path: str | os.PathLike[str]) -> Sink:
     SqliteSink('/home/me/points.db', table='points')
     >>> open_sink("out/")
     JsonlSink('/home/me/out', per_series=True)
+    >>> open_sink("postgresql://scout:s3cret@db.internal/metrics")
+    PostgresSink('postgresql://scout@db.internal/metrics', table='points')
 
     Raises ``ValueError`` for any other extension.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise ArgumentTypeError(f"path must be a str or a path, got {type(path).__name__}")
     text = os.fspath(path)
+    if is_postgres_url(text):
+        return PostgresSink(text)
     target = Path(text)
     suffix = target.suffix.lower()
     if suffix in _SQLITE_SUFFIXES:
@@ -49,5 +56,5 @@ def open_sink(path: str | os.PathLike[str]) -> Sink:
         return JsonlSink(target, per_series=True)
     raise ArgumentError(
         f"cannot tell which sink {text!r} is for: use .jsonl, .csv, .sqlite/.db, .parquet, "
-        "or a directory (one .jsonl per series)"
+        "a directory (one .jsonl per series) or a postgresql:// URL"
     )

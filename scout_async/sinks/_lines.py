@@ -30,6 +30,7 @@ from .._exceptions import ArgumentError, ArgumentTypeError, CheckpointMismatchEr
 from .._time import format_time
 from ..types._models import Point
 from ._base import COLUMNS, Position, row
+from ._writable import check_writable
 
 __all__ = ["CsvSink", "JsonlSink"]
 
@@ -79,6 +80,11 @@ class _LineSink:
     def path(self) -> Path:
         """The file, or the directory of per-series files."""
         return self._path
+
+    def check(self) -> None:
+        """Raise the ``OSError`` opening would meet (a read-only directory, a file that cannot
+        be written), changing nothing: ``backfill`` asks before its first request."""
+        check_writable(self._path, directory=self._per_series)
 
     def _header(self) -> bytes:
         return b""

@@ -23,7 +23,8 @@ import anyio.to_thread
 from .._bulk.durable import fsync_directory, fsync_file
 from .._exceptions import ArgumentError, ArgumentTypeError, CheckpointMismatchError
 from ..types._models import Point
-from ._base import COLUMNS, Position, row
+from ._base import COLUMNS, Position
+from ._writable import check_writable
 
 __all__ = ["ParquetSink"]
 
@@ -45,8 +46,9 @@ def _import_pyarrow() -> tuple[Any, Any]:
 
 class ParquetSink:
     """Points as a Parquet dataset directory at ``path``, columns ``app_id`` (int64),
-    ``metric`` (string), ``time`` (string, ISO 8601 UTC with ``Z``), ``value`` (float64, null
-    where Scout sent none).
+    ``metric`` (string), ``time`` (``timestamp[ms, tz=UTC]``, Parquet's ``TIMESTAMP(MILLIS,
+    isAdjustedToUTC=true)``: the bucket's start, always a whole second; Parquet has no unit of
+    seconds), ``value`` (float64, null where Scout sent none).
 
     The trade-offs. Every ``flush`` has to end a part file (a Parquet file is durable only once
     its footer is written), so the number of parts follows the checkpoints: ``min_flush_interval``
@@ -89,7 +91,12 @@ class ParquetSink:
             raise ArgumentError(
                 f"parquet sink: {self._path} is a file; the sink writes a directory of part files"
             )
-        types = (self._pa.int64(), self._pa.string(), self._pa.string(), self._pa.float64())
+        types = (
+            self._pa.int64(),
+            self._pa.string(),
+            self._pa.timestamp("ms", tz="UTC"),
+            self._pa.float64(),
+        )
         self._schema = self._pa.schema(list(zip(COLUMNS, types, strict=True)))
         self._rows_per_part = rows_per_part
         self._row_group_rows = row_group_rows
@@ -111,6 +118,11 @@ class ParquetSink:
     @property
     def path(self) -> Path:
         return self._path
+
+    def check(self) -> None:
+        """Raise the ``OSError`` opening would meet (a read-only directory, a file that cannot
+        be written), changing nothing: ``backfill`` asks before its first request."""
+        check_writable(self._path, directory=True)
 
     def _part(self, index: int) -> Path:
         return self._path / f"part-{index:05d}.parquet"
@@ -153,12 +165,16 @@ class ParquetSink:
         lock = self._require_open()
         if not points:
             return
-        columns = list(zip(*(row(app_id, metric, p) for p in points), strict=True))
+        # Times as milliseconds since the epoch (buckets start on whole seconds): what the
+        # column stores, and much faster for pyarrow to take than datetime objects.
+        columns = (
+            [app_id] * len(points),
+            [metric] * len(points),
+            [int(p.time.timestamp()) * 1000 for p in points],
+            [p.value for p in points],
+        )
         table = self._pa.Table.from_arrays(
-            [
-                self._pa.array(list(c), type=f.type)
-                for c, f in zip(columns, self._schema, strict=True)
-            ],
+            [self._pa.array(c, type=f.type) for c, f in zip(columns, self._schema, strict=True)],
             schema=self._schema,
         )
         async with lock:

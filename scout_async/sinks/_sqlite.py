@@ -15,8 +15,8 @@ import os
 import re
 import secrets
 import sqlite3
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from .._exceptions import ArgumentError, ArgumentTypeError, CheckpointMismatchEr
 from .._time import parse_time
 from ..types._models import Point
 from ._base import Position, row
+from ._writable import check_writable
 
 __all__ = ["SqliteSink"]
 
@@ -72,6 +73,12 @@ class SqliteSink:
     @property
     def path(self) -> Path:
         return self._path
+
+    def check(self) -> None:
+        """Raise the ``OSError`` opening would meet (a read-only directory, a file that cannot
+        be written), changing nothing: ``backfill`` asks before its first request."""
+        # SQLite writes a journal next to the database: its directory must take new files.
+        check_writable(self._path, directory=False, needs_directory=True)
 
     async def open(self, resume: Mapping[str, Any] | None = None) -> None:
         self._lock = anyio.Lock()
@@ -137,6 +144,25 @@ class SqliteSink:
             }
         finally:
             db.close()
+
+    async def read_watermarks(
+        self, series: Iterable[tuple[int, str]], step: timedelta
+    ) -> dict[tuple[int, str], datetime]:
+        """An archive's watermark of each of ``series`` that has one (``archive_watermarks``);
+        ``StepConflictError`` if one was recorded at another step."""
+        from .._bulk.watermarks import read_watermarks
+
+        return await anyio.to_thread.run_sync(read_watermarks, self._path, list(series), step)
+
+    async def commit_watermarks(
+        self, marks: Mapping[tuple[int, str], datetime], step: timedelta
+    ) -> None:
+        """Commit what was written, then record an archive's watermarks ``marks``: a crash in
+        between leaves them behind the rows (re-fetched, idempotently), never ahead."""
+        from .._bulk.watermarks import save_watermarks
+
+        await self.flush()
+        await anyio.to_thread.run_sync(save_watermarks, self._path, dict(marks), step)
 
     async def write(self, app_id: int, metric: str, points: Sequence[Point]) -> None:
         if not points:

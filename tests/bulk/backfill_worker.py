@@ -1,37 +1,39 @@
-"""A fake Scout for backfill and poll tests, and a script running a backfill against it.
+"""The simulated account of the backfill and poll tests, helpers to read what a sink wrote, and a
+script running a backfill against the simulator.
 
 The script is the victim of the SIGKILL test: it backfills into SINK with CHECKPOINT, slowly,
 until the test kills it: ``python -m tests.bulk.backfill_worker SINK CHECKPOINT LATENCY [URL]``,
-against this fake in its own process (LATENCY seconds per request), or against a running
-simulator at URL.
+against the account in its own process (in-process, LATENCY seconds per request), or against the
+simulator a test serves at URL.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import fnmatch
 import json
-import math
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import anyio
-import attrs
-import httpx
 
-from scout_async import APP_METRICS, Point, ScoutClient, plan_range
-from scout_async._series.steps import ceil_to_grid, floor_to_grid, step_for_window
+from scout_async import Point, ScoutClient, plan_range
 from scout_async._time import parse_time
+from scout_async.testing import RecordedRequest, ScoutSimulator
 
 BASE_URL = "https://scout.test/api/v0"
 SECRET = "sk-live-S3CR3T-0123456789"
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+# The simulator's clock: every window of these tests has ended by then, and none is older than
+# its 30 days of retention.
+SIM_NOW = datetime(2026, 3, 3, 12, 0, 11, tzinfo=timezone.utc)
+# Scout may leave a bucket out or send it as null (quirk 9): about one bucket in a hundred each.
+MISSING = 0.012
+NULLS = 0.01
 
 # The job the worker runs (and the tests compare against).
 WORKER_APPS = [101, 102, 103]
@@ -40,167 +42,54 @@ WORKER_START = T0 + timedelta(minutes=7, seconds=30)
 WORKER_END = T0 + timedelta(days=1, hours=5, minutes=3)
 
 
-def value(app_id: int, metric: str, t: datetime, step: timedelta) -> float | None:
-    """A deterministic value per series and bucket; ``None`` now and then (Scout's nulls)."""
-    minutes = int(t.timestamp() // 60)
-    if minutes % 97 == 13:
-        return None
-    index = APP_METRICS.index(metric) if metric in APP_METRICS else 7
-    wave = 40 * math.sin(minutes / 97.0)
-    return round(100 + wave + app_id + index / 10 + step.total_seconds() / 6000, 4)
+def simulator(
+    apps: Sequence[int] = (101, 102, 103),
+    metrics: dict[int, list[str]] | None = None,
+    **kwargs: Any,
+) -> ScoutSimulator:
+    """The account of these tests: ``apps`` (named ``App <id>``), listing ``metrics`` per app
+    (all by default), with gaps of both kinds; ``kwargs`` go to ``ScoutSimulator``."""
+    return ScoutSimulator(
+        api_key=SECRET,
+        apps=[(app_id, f"App {app_id}") for app_id in apps],
+        metrics=metrics,
+        now=SIM_NOW,
+        missing=MISSING,
+        nulls=NULLS,
+        **kwargs,
+    )
 
 
-def has_point(t: datetime) -> bool:
-    """Scout leaves some buckets out altogether."""
-    return int(t.timestamp() // 60) % 89 != 7
+def client_of(sim: ScoutSimulator, **kwargs: Any) -> ScoutClient:
+    """A client of ``sim`` in-process (``sim.http_client()``); ``kwargs`` go to the client."""
+    return ScoutClient(api_key=SECRET, base_url=BASE_URL, http_client=sim.http_client(), **kwargs)
+
+
+# What the account's series hold: the simulator's own data, for the tests' expectations.
+REFERENCE = simulator()
 
 
 def expected(
     app_id: int, metric: str, start: datetime, end: datetime, step: timedelta
 ) -> list[Point]:
     """The points of a series over the buckets overlapping ``[start, end)``."""
-    t, out = floor_to_grid(start, step), []
-    while t < ceil_to_grid(end, step):
-        if has_point(t):
-            out.append(Point(t, value(app_id, metric, t, step)))
-        t += step
-    return out
+    points = REFERENCE.points(app_id, metric, start=start, end=end, step=step)
+    return [Point(t, v) for t, v in points]
 
 
-@attrs.define
-class Fault:
-    """Make matching requests fail: ``skip`` of them pass, the next ``times`` (None: all) fail.
-
-    One effect: ``status`` (with ``retry_after``), ``drop`` (the connection breaks) or ``hang``
-    (the request waits until the event is set, then answers normally).
-    """
-
-    path: str = "*"
-    times: int | None = 1
-    skip: int = 0
-    status: int | None = None
-    retry_after: str | None = None
-    drop: bool = False
-    hang: anyio.Event | None = None
-    seen: int = 0
-    hits: int = 0
-
-    def take(self, path: str) -> bool:
-        if not fnmatch.fnmatchcase(path, self.path):
-            return False
-        if self.seen < self.skip:
-            self.seen += 1
-            return False
-        if self.times is not None and self.hits >= self.times:
-            return False
-        self.hits += 1
-        return True
+def data_requests(sim: ScoutSimulator) -> list[RecordedRequest]:
+    """The requests ``sim`` answered that asked for a window of data (not a listing)."""
+    return [r for r in sim.requests if "from" in r.query]
 
 
-@attrs.define
-class Request:
-    at: float
-    path: str
-    start: datetime | None
-    end: datetime | None
-    status: int
-    done_at: float | None = None
+def window(request: RecordedRequest) -> tuple[datetime, datetime]:
+    """The ``from`` and ``to`` a request sent."""
+    return parse_time(request.query["from"]), parse_time(request.query["to"])
 
 
-class FakeScout:
-    """``/apps``, ``/apps/{id}/metrics`` and ``/apps/{id}/metrics/{m}?from&to`` as an
-    ``httpx.MockTransport`` handler: steps picked from the window length, on the epoch grid."""
-
-    def __init__(
-        self,
-        *,
-        apps: Sequence[int] = (101, 102, 103),
-        metrics: dict[int, list[str]] | None = None,
-        inclusive_end: bool = True,
-        latency: float = 0.0,
-        clock: Callable[[], float] = anyio.current_time,
-    ) -> None:
-        self.apps = list(apps)
-        self.metrics = metrics or {}
-        self.inclusive_end = inclusive_end
-        self.latency = latency
-        self.clock = clock
-        self.faults: list[Fault] = []
-        self.requests: list[Request] = []
-        self.in_flight = 0
-        self.peak_in_flight = 0
-
-    def add_fault(self, fault: Fault) -> Fault:
-        self.faults.append(fault)
-        return fault
-
-    def http_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.MockTransport(self))
-
-    def client(self, **kwargs: Any) -> ScoutClient:
-        return ScoutClient(
-            api_key=SECRET, base_url=BASE_URL, http_client=self.http_client(), **kwargs
-        )
-
-    def data_requests(self) -> list[Request]:
-        return [r for r in self.requests if r.start is not None]
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        url = urlsplit(str(request.url))
-        path = url.path.removeprefix("/api/v0")
-        query = parse_qs(url.query)
-        record = Request(self.clock(), path, None, None, 200)
-        if "from" in query:
-            record.start = parse_time(query["from"][0])
-            record.end = parse_time(query["to"][0])
-        self.requests.append(record)
-        self.in_flight += 1
-        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-        try:
-            if self.latency:
-                await anyio.sleep(self.latency)
-            fault = next((f for f in self.faults if f.take(path)), None)
-            if fault is not None:
-                if fault.drop:
-                    record.status = 0
-                    raise httpx.RemoteProtocolError("peer closed connection", request=request)
-                if fault.hang is not None:
-                    await fault.hang.wait()
-                elif fault.status is not None:
-                    record.status = fault.status
-                    headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                    body = envelope({}, fault.status, "injected")
-                    return httpx.Response(fault.status, json=body, headers=headers)
-            return httpx.Response(200, json=envelope(self.answer(path, record)))
-        finally:
-            self.in_flight -= 1
-            record.done_at = self.clock()
-
-    def answer(self, path: str, record: Request) -> Any:
-        parts = [unquote(p) for p in path.strip("/").split("/")]
-        if parts == ["apps"]:
-            return {"apps": [{"id": a, "name": f"App {a}"} for a in self.apps]}
-        app_id = int(parts[1])
-        if len(parts) == 3:
-            return {"availableMetrics": self.metrics.get(app_id, list(APP_METRICS))}
-        metric = parts[3]
-        assert record.start is not None
-        assert record.end is not None
-        step = step_for_window(record.end - record.start)
-        points = []
-        t = floor_to_grid(record.start, step)
-        while t < record.end or (self.inclusive_end and t == record.end):
-            if has_point(t):
-                points.append([t.strftime("%Y-%m-%dT%H:%M:%SZ"), value(app_id, metric, t, step)])
-            t += step
-        return {"summaries": {metric: 1.0}, "series": {metric: points}}
-
-
-def envelope(results: Any, code: int = 200, message: str = "OK") -> dict[str, Any]:
-    return {
-        "header": {"status": {"code": code, "message": message}, "apiVersion": "0.1"},
-        "results": results,
-    }
+def api_path(request: RecordedRequest) -> str:
+    """The path a request asked for, after ``/api/v0``."""
+    return request.path.removeprefix("/api/v0")
 
 
 Row = tuple[int, str, str, float | None]
@@ -254,13 +143,22 @@ def read_rows(path: str | Path) -> list[Row]:
         import pyarrow.parquet as pq
 
         table = pq.read_table(path)
-        return [(r["app_id"], r["metric"], r["time"], r["value"]) for r in table.to_pylist()]
+        return [
+            (r["app_id"], r["metric"], _wire_time(r["time"]), r["value"]) for r in table.to_pylist()
+        ]
     assert path.is_dir(), path
     return [
         _json_row(line)
         for file in sorted(path.glob("*.jsonl"))
         for line in file.read_text().splitlines()
     ]
+
+
+def _wire_time(time: str | datetime) -> str:
+    """A stored time as the other sinks write it: a timestamp column reads back as a datetime."""
+    if isinstance(time, datetime):
+        return time.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time
 
 
 def _json_row(line: str) -> Row:
@@ -290,13 +188,13 @@ def _row_key(row: Row) -> tuple[int, str, str]:
 
 
 async def run_worker(sink: str, checkpoint: str, latency: float, url: str | None) -> None:
-    """The worker's job, against the in-process fake, or the simulator at ``url``."""
+    """The worker's job, against the account in-process, or the simulator at ``url``."""
     if url is None:
-        client = FakeScout(latency=latency).client(max_concurrency=4)
+        scout = client_of(simulator(latency=latency), max_concurrency=4)
     else:
-        client = ScoutClient(api_key="sim-key", base_url=url, max_concurrency=4)
-    async with client:
-        await client.backfill(
+        scout = ScoutClient(api_key=SECRET, base_url=url, max_concurrency=4)
+    async with scout:
+        await scout.backfill(
             apps=WORKER_APPS,
             metrics=WORKER_METRICS,
             start=WORKER_START,

@@ -16,14 +16,17 @@ from scout_async._bulk import checkpoint as checkpoint_module
 from scout_async._bulk.checkpoint import Checkpoint, CheckpointFile, Plan
 from scout_async._bulk.selection import select
 from scout_async.sinks import JsonlSink
+from scout_async.testing import Fault
 from tests.bulk.backfill_worker import (
     SECRET,
     T0,
-    FakeScout,
-    Fault,
     check_rows,
+    client_of,
+    data_requests,
     expected_rows,
     read_rows,
+    simulator,
+    window,
 )
 
 H = timedelta(hours=1)
@@ -78,16 +81,16 @@ def test_fingerprint_ignores_order_and_duplicates_of_the_selection() -> None:
 
 
 async def test_a_complete_rerun_fetches_nothing(tmp_path: Path) -> None:
-    fake = FakeScout()
-    async with fake.client() as client:
+    sim = simulator()
+    async with client_of(sim) as client:
         first = await client.backfill(**JOB, sink=tmp_path / "a.jsonl", checkpoint=tmp_path / "s")
-        sent = len(fake.requests)
+        sent = len(sim.requests)
         again = await client.backfill(**JOB, sink=tmp_path / "a.jsonl", checkpoint=tmp_path / "s")
     assert first.ok
     assert again.ok
     assert first.chunks == 4 * CHUNKS_PER_SERIES
     assert again.points == 0
-    assert len(fake.requests) == sent
+    assert len(sim.requests) == sent
     check_rows(read_rows(tmp_path / "a.jsonl"), expected_rows(**_rows_job()))
 
 
@@ -118,15 +121,15 @@ async def test_a_foreign_checkpoint_is_refused_before_any_request(
     changes: dict[str, Any], named: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    fake = FakeScout()
-    async with fake.client() as client:
+    sim = simulator()
+    async with client_of(sim) as client:
         await client.backfill(**JOB, sink="a.jsonl", checkpoint="state.json")
         before = (tmp_path / "state.json").read_bytes()
-        sent = len(fake.requests)
+        sent = len(sim.requests)
         job = JOB | {"sink": "a.jsonl"} | changes
         with pytest.raises(CheckpointMismatchError, match=named) as info:
             await client.backfill(**job, checkpoint="state.json")
-    assert len(fake.requests) == sent
+    assert len(sim.requests) == sent
     assert (tmp_path / "state.json").read_bytes() == before
     assert info.value.checkpoint_path == str(tmp_path / "state.json")
     assert "delete it" in str(info.value)
@@ -138,13 +141,13 @@ async def test_a_foreign_checkpoint_is_refused_before_any_request(
 )
 async def test_a_file_that_is_no_checkpoint_is_refused(content: bytes, tmp_path: Path) -> None:
     (tmp_path / "state.json").write_bytes(content)
-    fake = FakeScout()
-    async with fake.client() as client:
+    sim = simulator()
+    async with client_of(sim) as client:
         with pytest.raises(CheckpointMismatchError, match="cannot resume"):
             await client.backfill(
                 **JOB, sink=tmp_path / "a.jsonl", checkpoint=tmp_path / "state.json"
             )
-    assert fake.requests == []
+    assert sim.requests == []
 
 
 @pytest.mark.parametrize(
@@ -158,9 +161,9 @@ async def test_a_file_that_is_no_checkpoint_is_refused(content: bytes, tmp_path:
     ],
 )
 async def test_tampered_state_is_refused(tamper: Any, match: str, tmp_path: Path) -> None:
-    fake = FakeScout()
+    sim = simulator()
     state = tmp_path / "state.json"
-    async with fake.client() as client:
+    async with client_of(sim) as client:
         await client.backfill(**JOB, sink=tmp_path / "a.jsonl", checkpoint=state)
         document = json.loads(state.read_text())
         tamper(document)
@@ -171,7 +174,7 @@ async def test_tampered_state_is_refused(tamper: Any, match: str, tmp_path: Path
 
 @pytest.mark.parametrize("auth", ["header", "query", "body"])
 async def test_the_state_file_never_holds_the_key(auth: str, tmp_path: Path) -> None:
-    fake = FakeScout()
+    sim = simulator()
     state = tmp_path / "state.json"
     with anyio.CancelScope() as scope:
 
@@ -179,13 +182,15 @@ async def test_the_state_file_never_holds_the_key(auth: str, tmp_path: Path) -> 
             if progress.chunks_done == 5:
                 scope.cancel()
 
-        async with fake.client(auth=auth) as client:
+        async with client_of(sim, auth=auth) as client:
             await client.backfill(
                 **JOB, sink=tmp_path / "a.jsonl", checkpoint=state, progress=cancel_midway
             )
     text = state.read_text()
     assert SECRET not in text
     assert SECRET[:8] not in text
+    # The key reached the simulator the way the test asked for.
+    assert {r.auth_mode for r in sim.requests} == {auth}
     assert "scout.test" not in text  # nor the server, nor any header
     assert "X-SCOUT" not in text.upper()
     document = json.loads(text)
@@ -193,21 +198,21 @@ async def test_the_state_file_never_holds_the_key(auth: str, tmp_path: Path) -> 
 
 
 async def test_resume_after_a_failed_series_fetches_only_what_is_missing(tmp_path: Path) -> None:
-    fake = FakeScout()
-    fake.add_fault(Fault(path="/apps/102/metrics/errors", skip=1, status=404))
+    sim = simulator()
+    sim.add_fault(Fault(path="/apps/102/metrics/errors", skip=1, status=404))
     state, sink = tmp_path / "state.json", tmp_path / "a.jsonl"
-    async with fake.client(max_concurrency=1) as client:
+    async with client_of(sim, max_concurrency=1) as client:
         first = await client.backfill(**JOB, sink=sink, checkpoint=state)
         failed = first.failed
         assert [(s.app_id, s.metric, s.status) for s in failed] == [(102, "errors", "failed")]
         assert isinstance(failed[0].error, NotFoundError)
         assert failed[0].chunks == 1
         assert failed[0].resume_from == T0 + H
-        sent = len(fake.data_requests())
+        sent = len(data_requests(sim))
         second = await client.backfill(**JOB, sink=sink, checkpoint=state)
     assert second.ok
     assert second.chunks == CHUNKS_PER_SERIES - 1
-    assert [(r.start, r.end) for r in fake.data_requests()[sent:]] == [
+    assert [window(r) for r in data_requests(sim)[sent:]] == [
         (T0 + H, T0 + 2 * H),
         (T0 + 2 * H, T0 + 3 * H),
     ]
@@ -215,11 +220,11 @@ async def test_resume_after_a_failed_series_fetches_only_what_is_missing(tmp_pat
 
 
 async def test_apps_all_resumes_the_series_it_started_with(tmp_path: Path) -> None:
-    fake = FakeScout(apps=[101, 102], metrics={101: ["apdex"], 102: ["apdex", "errors"]})
+    sim = simulator(apps=[101, 102], metrics={101: ["apdex"], 102: ["apdex", "errors"]})
     state, sink = tmp_path / "state.json", tmp_path / "a.jsonl"
     job = JOB | {"apps": "all", "metrics": "all"}
     with anyio.CancelScope() as scope:
-        async with fake.client(max_concurrency=1) as client:
+        async with client_of(sim, max_concurrency=1) as client:
             await client.backfill(
                 **job,
                 sink=sink,
@@ -227,9 +232,9 @@ async def test_apps_all_resumes_the_series_it_started_with(tmp_path: Path) -> No
                 progress=lambda p: scope.cancel() if p.chunks_done == 4 else None,
             )
     assert scope.cancelled_caught
-    fake.apps.append(103)  # a new app appeared meanwhile: not part of this job
-    sent = len(fake.requests)
-    async with fake.client() as client:
+    sim.add_app(103, "App 103")  # a new app appeared meanwhile: not part of this job
+    sent = len(sim.requests)
+    async with client_of(sim) as client:
         result = await client.backfill(**job, sink=sink, checkpoint=state)
     assert result.ok
     assert [(s.app_id, s.metric) for s in result.series] == [
@@ -237,7 +242,7 @@ async def test_apps_all_resumes_the_series_it_started_with(tmp_path: Path) -> No
         (102, "apdex"),
         (102, "errors"),
     ]
-    assert all(r.start is not None for r in fake.requests[sent:])  # no listing on resume
+    assert all("from" in r.query for r in sim.requests[sent:])  # no listing on resume
     want = expected_rows([101], ["apdex"], T0, T0 + 3 * H, M) + expected_rows(
         [102], ["apdex", "errors"], T0, T0 + 3 * H, M
     )
@@ -277,8 +282,8 @@ def test_bad_checkpoint_paths(tmp_path: Path) -> None:
 async def test_relative_and_absolute_paths_are_one_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = FakeScout()
-    async with fake.client() as client:
+    sim = simulator()
+    async with client_of(sim) as client:
         await client.backfill(
             **JOB, sink=JsonlSink(tmp_path / "a.jsonl"), checkpoint=str(tmp_path / "s.json")
         )

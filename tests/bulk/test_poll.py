@@ -25,7 +25,8 @@ from scout_async import (
     ServerError,
 )
 from scout_async._series.steps import floor_to_grid
-from tests.bulk.backfill_worker import T0, FakeScout, Fault, expected
+from scout_async.testing import Fault
+from tests.bulk.backfill_worker import T0, client_of, data_requests, expected, simulator, window
 from tests.conftest import VirtualClock
 
 if sys.version_info < (3, 11):
@@ -135,9 +136,9 @@ def origin_of(first: datetime) -> datetime:
 
 
 async def test_each_complete_bucket_is_yielded_once_across_polls() -> None:
-    fake = FakeScout()
+    sim = simulator()
     wall = WallClock(START)
-    async with fake.client(max_concurrency=3, clock=wall) as client:
+    async with client_of(sim, max_concurrency=3, clock=wall) as client:
         updates = client.poll(
             apps=[101, 102],
             metrics=["apdex", "errors"],
@@ -153,15 +154,15 @@ async def test_each_complete_bucket_is_yielded_once_across_polls() -> None:
     assert set(wall.sleeps[1:]) == {300.0}  # on the interval, after the first (off-grid) tick
     # One request per series and tick: nothing fetched twice (the last tick's other three
     # series were fetched, but the consumer stopped before taking them).
-    assert len(seen) <= len(fake.data_requests()) <= len(seen) + 3
+    assert len(seen) <= len(data_requests(sim)) <= len(seen) + 3
 
 
 async def test_the_poll_takes_its_time_only_from_the_clients_clock() -> None:
     # The client's clock stands months before the real now: every window ends where that
     # clock's now, less the lateness, allows; the ticks are that clock's sleeps.
-    fake = FakeScout()
+    sim = simulator()
     wall = WallClock(START)
-    async with fake.client(clock=wall) as client:
+    async with client_of(sim, clock=wall) as client:
         updates = client.poll(apps=[101], metrics=["apdex"], interval=INTERVAL, lateness=LATENESS)
         with anyio.fail_after(10):  # no tick waits in real time
             seen = await collect(updates, wall, lambda s: len(s) == 4)
@@ -172,13 +173,13 @@ async def test_the_poll_takes_its_time_only_from_the_clients_clock() -> None:
     for _, update in seen:
         assert list(update.points) == expected(101, "apdex", update.start, update.end, M)
     assert wall.sleeps[:3] == [INTERVAL.total_seconds()] * 3
-    assert max(r.end for r in fake.data_requests() if r.end is not None) <= horizons[-1]
+    assert max(window(r)[1] for r in data_requests(sim)) <= horizons[-1]
 
 
 async def test_a_poll_on_a_virtual_clock_in_the_past_emits_only_what_it_allows() -> None:
     clock = VirtualClock(wall=START)
-    fake = FakeScout()
-    async with fake.client(clock=clock) as client:
+    sim = simulator()
+    async with client_of(sim, clock=clock) as client:
         updates = client.poll(apps=[101], metrics=["errors"], interval=INTERVAL, lateness=LATENESS)
         seen: list[tuple[datetime, PollUpdate]] = []
         with anyio.fail_after(10):  # no tick waits in real time
@@ -199,10 +200,10 @@ async def test_a_poll_on_a_virtual_clock_in_the_past_emits_only_what_it_allows()
 
 
 async def test_since_catches_up_first() -> None:
-    fake = FakeScout()
+    sim = simulator()
     wall = WallClock(START)
     since = START - timedelta(days=2, minutes=3)
-    async with fake.client(clock=wall) as client:
+    async with client_of(sim, clock=wall) as client:
         updates = client.poll(apps=[101], metrics=["throughput"], since=since, lateness=LATENESS)
         seen = await collect(updates, wall, lambda s: len(s) == 3)
     first = seen[0][1]
@@ -212,11 +213,11 @@ async def test_since_catches_up_first() -> None:
 
 
 async def test_a_failing_app_surfaces_errors_and_the_others_continue() -> None:
-    fake = FakeScout()
+    sim = simulator()
     # Four attempts per poll (three retries): the first two polls of app 102 fail.
-    fake.add_fault(Fault(path="/apps/102/metrics/*", status=503, times=8))
+    sim.add_fault(Fault(path="/apps/102/metrics/*", status=503, times=8))
     wall = WallClock(START)
-    async with fake.client(max_concurrency=2, clock=wall) as client:
+    async with client_of(sim, max_concurrency=2, clock=wall) as client:
         updates = client.poll(apps=[101, 102], metrics=["throughput"], lateness=LATENESS)
         seen = await collect(updates, wall, lambda s: len(s) >= 12)
     errors = [(at, u) for at, u in seen if u.error is not None]
@@ -236,18 +237,20 @@ async def test_a_failing_app_surfaces_errors_and_the_others_continue() -> None:
 
 
 async def test_a_hanging_app_times_out_without_stalling_the_others() -> None:
-    fake = FakeScout()
-    hang = fake.add_fault(Fault(path="/apps/102/metrics/*", hang=anyio.Event()))
+    sim = simulator()
+    # Answered only after an hour: the request hangs until the poll's timeout gives up on it.
+    hang = Fault(path="/apps/102/metrics/*", latency=3600)
+    sim.add_fault(hang)
     wall = WallClock(START)
 
     def recovered(seen: Seen) -> bool:
         return any(u.app_id == 102 and u.error is None for _, u in seen)
 
-    async with fake.client(clock=wall) as client:
+    async with client_of(sim, clock=wall) as client:
         updates = client.poll(apps=[101, 102], metrics=["errors"], lateness=LATENESS, timeout=0.3)
         with anyio.fail_after(10):
             seen = await collect(updates, wall, recovered)
-    assert hang.hits == 1
+    assert [r.cancelled for r in sim.requests if r.fault is hang] == [True]  # hit once
     errors = [u for _, u in seen if u.error is not None]
     assert len(errors) == 1
     assert isinstance(errors[0].error, APITimeoutError)
@@ -261,10 +264,11 @@ async def test_a_hanging_app_times_out_without_stalling_the_others() -> None:
 async def test_a_hanging_app_holds_only_its_share_of_the_clients_slots() -> None:
     # Two slots, two apps of two series each: app 101 hangs on every request. Were each series
     # free to take every slot, 101's two series would hold both and 102 would only ever time out.
-    fake = FakeScout()
-    hang = fake.add_fault(Fault(path="/apps/101/metrics/*", hang=anyio.Event(), times=None))
+    sim = simulator()
+    hang = Fault(path="/apps/101/metrics/*", latency=3600, times=None)
+    sim.add_fault(hang)
     wall = WallClock(START)
-    async with fake.client(max_concurrency=2, clock=wall) as client:
+    async with client_of(sim, max_concurrency=2, clock=wall) as client:
         updates = client.poll(
             apps=[101, 102],
             metrics=["apdex", "errors"],
@@ -278,7 +282,9 @@ async def test_a_hanging_app_holds_only_its_share_of_the_clients_slots() -> None
 
         with anyio.fail_after(10):
             seen = await collect(updates, wall, five_ticks)
-    assert hang.hits == 1  # 101 holds its one slot; its other series waits for it
+    # 101 holds its one slot; its other series waits for it. Closing the client ended the wait.
+    assert [r.cancelled for r in sim.requests if r.fault is hang] == [True]
+    assert sim.in_flight == 0
     assert [u for _, u in seen if u.app_id == 101] == []  # still hanging: no data, no timeout yet
     ticks = sorted({at for at, _ in seen})
     assert len(ticks) == 5
@@ -292,9 +298,9 @@ async def test_a_hanging_app_holds_only_its_share_of_the_clients_slots() -> None
 
 
 async def test_an_app_whose_metrics_cannot_be_listed_is_retried_each_tick() -> None:
-    fake = FakeScout(apps=[101, 102], metrics={101: ["apdex"], 102: ["errors", "throughput"]})
+    sim = simulator(apps=[101, 102], metrics={101: ["apdex"], 102: ["errors", "throughput"]})
     # Four attempts per listing (three retries): the first two listings of app 102 fail.
-    fake.add_fault(Fault(path="/apps/102/metrics", status=503, times=8))
+    sim.add_fault(Fault(path="/apps/102/metrics", status=503, times=8))
     wall = WallClock(START)
 
     def caught_up(seen: Seen) -> bool:
@@ -303,7 +309,7 @@ async def test_an_app_whose_metrics_cannot_be_listed_is_retried_each_tick() -> N
             "throughput",
         }
 
-    async with fake.client(clock=wall) as client:
+    async with client_of(sim, clock=wall) as client:
         updates = client.poll(apps="all", metrics="all", lateness=LATENESS)
         seen = await collect(updates, wall, caught_up)
     unlisted = [(at, u) for at, u in seen if u.metric == "*"]
@@ -316,7 +322,7 @@ async def test_an_app_whose_metrics_cannot_be_listed_is_retried_each_tick() -> N
     assert BACKOFF[0] <= unlisted[1][0] - unlisted[0][0] - INTERVAL <= BACKOFF[1]
     assert len([s for s in wall.sleeps if s < INTERVAL.total_seconds()]) == 2 * 3
     assert [u for _, u in seen if u.error is not None and u.metric != "*"] == []
-    listings = [r for r in fake.requests if r.path == "/apps/102/metrics"]
+    listings = [r for r in sim.requests if r.path == "/api/v0/apps/102/metrics"]
     assert len(listings) == 9
     # Once listed, app 102's series start where the others did: nothing is missed.
     check_series(seen, 101, "apdex", origin_of(START))
@@ -328,10 +334,10 @@ async def test_an_app_whose_metrics_cannot_be_listed_is_retried_each_tick() -> N
 
 @pytest.mark.parametrize("failures_first", [0, 4], ids=["at-once", "on-a-later-listing"])
 async def test_a_refused_key_while_listing_ends_the_poll(failures_first: int) -> None:
-    fake = FakeScout(apps=[101, 102])
+    sim = simulator(apps=[101, 102])
     if failures_first:
-        fake.add_fault(Fault(path="/apps/102/metrics", status=503, times=failures_first))
-    fake.add_fault(Fault(path="/apps/102/metrics", status=403, times=None))
+        sim.add_fault(Fault(path="/apps/102/metrics", status=503, times=failures_first))
+    sim.add_fault(Fault(path="/apps/102/metrics", status=403, times=None))
     wall = WallClock(START)
     seen: list[PollUpdate] = []
 
@@ -340,7 +346,7 @@ async def test_a_refused_key_while_listing_ends_the_poll(failures_first: int) ->
             async for update in stream:
                 seen.append(update)
 
-    async with fake.client(clock=wall) as client:
+    async with client_of(sim, clock=wall) as client:
         updates = client.poll(apps="all", metrics="all", lateness=LATENESS)
         with anyio.fail_after(10), pytest.raises(AuthenticationError):
             await take_all(updates)
@@ -348,9 +354,9 @@ async def test_a_refused_key_while_listing_ends_the_poll(failures_first: int) ->
 
 
 async def test_apps_and_metrics_all_are_listed_once() -> None:
-    fake = FakeScout(apps=[101, 102], metrics={101: ["apdex"], 102: ["errors", "throughput"]})
+    sim = simulator(apps=[101, 102], metrics={101: ["apdex"], 102: ["errors", "throughput"]})
     wall = WallClock(START)
-    async with fake.client(clock=wall) as client:
+    async with client_of(sim, clock=wall) as client:
         seen = await collect(
             client.poll(apps="all", metrics="all", lateness=LATENESS),
             wall,
@@ -361,14 +367,14 @@ async def test_apps_and_metrics_all_are_listed_once() -> None:
         (102, "errors"),
         (102, "throughput"),
     }
-    listings = [r for r in fake.requests if r.start is None]
+    listings = [r for r in sim.requests if "from" not in r.query]
     assert len(listings) == 3  # /apps and each app's metrics, once
 
 
 async def test_a_listing_failure_is_raised_to_the_consumer() -> None:
-    fake = FakeScout()
-    fake.add_fault(Fault(path="/apps", status=404))
-    async with fake.client(clock=WallClock(START)) as client:
+    sim = simulator()
+    sim.add_fault(Fault(path="/apps", status=404))
+    async with client_of(sim, clock=WallClock(START)) as client:
         with pytest.raises(NotFoundError):
             async for _ in client.poll(apps="all", metrics=["apdex"]):
                 pass
@@ -376,16 +382,16 @@ async def test_a_listing_failure_is_raised_to_the_consumer() -> None:
 
 async def test_a_clock_without_a_time_zone_is_reported_to_the_consumer() -> None:
     naive = WallClock(START.replace(tzinfo=None))
-    async with FakeScout().client(clock=naive) as client:
+    async with client_of(simulator(), clock=naive) as client:
         with pytest.raises(ValueError, match=r"clock\.now"):
             async for _ in client.poll(apps=[101], metrics=["apdex"]):
                 pass
 
 
 async def test_closing_the_generator_stops_the_polling() -> None:
-    fake = FakeScout()
+    sim = simulator()
     wall = WallClock(START)
-    async with fake.client(clock=wall) as client:
+    async with client_of(sim, clock=wall) as client:
         updates = client.poll(apps=[101, 102, 103], metrics=["apdex"])
         async with aclosing(updates) as stream:
             await stream.__anext__()
@@ -394,14 +400,14 @@ async def test_closing_the_generator_stops_the_polling() -> None:
                 break
             await anyio.sleep(0.01)
         assert client._core.running_jobs == 0
-        sent = len(fake.requests)
+        sent = len(sim.requests)
         await anyio.sleep(0.05)
-        assert len(fake.requests) == sent
+        assert len(sim.requests) == sent
 
 
 async def test_closing_the_client_ends_the_poll_with_an_error() -> None:
     wall = WallClock(START)
-    client = FakeScout().client(clock=wall)
+    client = client_of(simulator(), clock=wall)
     updates = client.poll(apps=[101], metrics=["apdex"])
     async with aclosing(updates) as stream:
         await stream.__anext__()
@@ -427,18 +433,18 @@ async def test_closing_the_client_ends_the_poll_with_an_error() -> None:
 async def test_bad_arguments_fail_before_any_request(
     changes: dict[str, Any], error: type[Exception], match: str
 ) -> None:
-    fake = FakeScout()
+    sim = simulator()
     arguments: dict[str, Any] = {"apps": [101], "metrics": ["apdex"]} | changes
-    async with fake.client() as client:
+    async with client_of(sim) as client:
         with pytest.raises(error, match=match):
             client.poll(**arguments)
-    assert fake.requests == []
+    assert sim.requests == []
 
 
 def test_polling_works_on_trio() -> None:
     async def main() -> Seen:
         wall = WallClock(START)
-        async with FakeScout().client(clock=wall) as client:
+        async with client_of(simulator(), clock=wall) as client:
             return await collect(
                 client.poll(apps=[101], metrics=["apdex"], lateness=LATENESS),
                 wall,
@@ -456,20 +462,20 @@ def test_polling_works_on_trio() -> None:
 )
 def test_a_bad_clock_is_refused_when_the_client_is_built(bad: object) -> None:
     # The poll has no clock of its own any more: the client's is checked once, up front.
-    fake = FakeScout()
+    sim = simulator()
     with pytest.raises(ConfigurationError, match="clock"):
-        fake.client(clock=bad)
-    assert fake.requests == []
+        client_of(sim, clock=bad)
+    assert sim.requests == []
 
 
 async def test_the_poll_takes_no_clock_of_its_own() -> None:
-    async with FakeScout().client(clock=WallClock(START)) as client:
+    async with client_of(simulator(), clock=WallClock(START)) as client:
         with pytest.raises(TypeError, match="clock"):
             client.poll(apps=[101], metrics=["apdex"], clock=WallClock(START))  # type: ignore[call-arg]
 
 
 async def test_the_default_clock_is_the_wall_clock() -> None:
-    client = FakeScout().client()
+    client = client_of(simulator())
     clock = client.clock
     assert isinstance(clock, scout_async.SystemClock)
     before, started = clock.now(), clock.monotonic()

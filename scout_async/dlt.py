@@ -1,0 +1,257 @@
+"""A dlt source for Scout APM (needs dlt: ``pip install 'scout-async[dlt]'``): load metric series,
+apps, endpoints, error groups and anomalies into any destination dlt loads into (DuckDB locally;
+PostgreSQL, BigQuery, Snowflake, Parquet on object storage, ...).
+
+>>> import dlt
+>>> from scout_async.dlt import scout_source
+>>> pipeline = dlt.pipeline("scout_archive", destination="duckdb", dataset_name="scout")
+>>> pipeline.run(scout_source(apps="all", metrics="all", resolution="1m"))  # run it every hour
+
+Resources (tables):
+
+* ``metric_points``: ``(app_id, metric, time, value)``, one row per bucket, merged on
+  ``(app_id, metric, time)``. Incremental per series: the resource state keeps, for each
+  ``app_id/metric``, the end of what was loaded; a run loads each series from there (or
+  ``start``, by default ``lookback`` ago) up to the last complete bucket (``lateness`` ago),
+  planned by the client's planner (``plan_range``: one step for the whole run, chunks on the
+  step grid, each bucket owned once). A second run loads only the buckets completed since. The
+  state is committed by dlt with the rows it covers. One source keeps one ``resolution``.
+* ``apps``: ``client.apps.list()``, merged on ``id``.
+* ``endpoints``: each app's endpoints summarized over the last ``endpoint_window`` (at most 14
+  days, Scout's limit), merged on ``(app_id, id)``, with ``window_start``/``window_end``.
+* ``error_groups``, ``anomalies``: each app's, over the last ``lookback`` (clamped to Scout's 30
+  days), merged on ``(app_id, id)``.
+
+``shard=(i, n)`` loads only the series of shard ``i`` of ``n`` (see ``backfill``): run ``n``
+pipelines (with their own names, hence their own state) to split a large account.
+
+Every request goes through one ``ScoutClient``, made by ``client`` (a factory, called once per
+resource; by default ``ScoutClient(api_key=api_key, base_url=base_url)``, which reads
+``SCOUT_API_KEY`` when no key is given) and driven on an event loop of its own, so the source
+works from dlt's synchronous extraction.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import attrs
+
+from ._bulk.selection import AppsArg, select
+from ._client import ScoutClient
+from ._constants import DEFAULT_LATENESS
+from ._exceptions import ArgumentError
+from ._resources.metrics import APP_METRICS, series_reader
+from ._series.planner import Chunk, plan_range
+from ._series.steps import floor_to_grid, format_step, parse_step
+from ._time import display_time, parse_time
+from .types._models import Point
+
+try:
+    import dlt
+except ImportError as exc:  # the one-line hint
+    raise ImportError(
+        "scout_async.dlt needs dlt, which is not installed: pip install 'scout-async[dlt]' "
+        "(or pip install dlt)"
+    ) from exc
+
+__all__ = ["scout_source"]
+
+#: The resource state of ``metric_points``: ``{"resolution": "1m", "watermarks": {...}}``.
+_WATERMARKS = "watermarks"
+_MAX_ENDPOINT_WINDOW = timedelta(days=14)
+
+ClientFactory = Callable[[], ScoutClient]
+
+
+@dlt.source(name="scout")
+def scout_source(
+    apps: Any = "all",
+    metrics: Any = "all",
+    resolution: str = "1m",
+    start: datetime | None = None,
+    lookback: timedelta = timedelta(days=30),
+    lateness: timedelta = DEFAULT_LATENESS,
+    endpoint_window: timedelta = timedelta(days=1),
+    shard: tuple[int, int] | None = None,
+    api_key: str | None = dlt.secrets.value,
+    base_url: str | None = None,
+    client: ClientFactory | None = None,
+) -> Any:
+    """The Scout source (see the module notes): ``metric_points``, ``apps``, ``endpoints``,
+    ``error_groups`` and ``anomalies``. Arguments are checked now, before any request.
+
+    ``apps``/``metrics``: ``"all"`` (listed when the source runs) or lists; ``resolution``: the
+    step of every series (``"1m"`` is Scout's finest); ``start``: where a series not loaded yet
+    begins (default: ``lookback`` ago, within Scout's ~30 days of retention).
+    """
+    selection = select(apps, metrics, shard)
+    step = parse_step(resolution)
+    if endpoint_window > _MAX_ENDPOINT_WINDOW or endpoint_window <= timedelta(0):
+        raise ArgumentError(
+            f"endpoint_window must be > 0 and at most 14 days, got {endpoint_window}"
+        )
+    make = client or (lambda: ScoutClient(api_key=api_key, base_url=base_url))
+    apps_arg: AppsArg = "all" if selection.apps is None else list(selection.apps)
+
+    @dlt.resource(
+        name="metric_points",
+        write_disposition="merge",
+        primary_key=("app_id", "metric", "time"),
+        columns={
+            "app_id": {"data_type": "bigint", "nullable": False},
+            "metric": {"data_type": "text", "nullable": False},
+            "time": {"data_type": "timestamp", "timezone": True, "nullable": False},
+            "value": {"data_type": "double", "nullable": True},
+        },
+    )
+    def metric_points() -> Iterator[list[dict[str, Any]]]:
+        state = dlt.current.resource_state()
+        kept = state.setdefault("resolution", format_step(step))
+        if kept != format_step(step):
+            raise ArgumentError(
+                f"this pipeline loads metric_points at {kept}, not {format_step(step)}: pass "
+                f"resolution={kept!r}, or use another pipeline (or dataset) for {format_step(step)}"
+            )
+        marks: dict[str, str] = state.setdefault(_WATERMARKS, {})
+        with _Driver(make) as driver:
+            series = driver.call(selection.resolve, driver.client.apps, driver.client.metrics)
+            series = [key for key in series if key[1] in APP_METRICS]
+            now = driver.client.clock.now()
+            end = floor_to_grid(now - lateness, step)
+            first = start if start is not None else now - lookback
+            begin = {
+                key: parse_time(marks[f"{key[0]}/{key[1]}"])
+                if f"{key[0]}/{key[1]}" in marks
+                else first
+                for key in series
+            }
+            plans: dict[datetime, list[Chunk]] = {}
+            for moment in sorted(set(begin.values())):
+                if moment < end:
+                    plans[moment] = plan_range(moment, end, step)
+            todo = [(key, plans[begin[key]]) for key in series if begin[key] in plans]
+            for (app_id, metric), (chunks, points) in zip(
+                [key for key, _ in todo], driver.fetch_each(todo), strict=True
+            ):
+                rows = [
+                    {"app_id": app_id, "metric": metric, "time": p.time, "value": p.value}
+                    for p in points
+                ]
+                if rows:
+                    yield rows
+                marks[f"{app_id}/{metric}"] = display_time(chunks[-1].owned_end)
+
+    @dlt.resource(name="apps", write_disposition="merge", primary_key="id")
+    def apps_resource() -> Iterator[list[dict[str, Any]]]:
+        with _Driver(make) as driver:
+            found = driver.call(driver.client.apps.list)
+            wanted = set(selection.apps or [app.id for app in found])
+            yield [attrs.asdict(app) for app in found if app.id in wanted]
+
+    @dlt.resource(name="endpoints", write_disposition="merge", primary_key=("app_id", "id"))
+    def endpoints() -> Iterator[list[dict[str, Any]]]:
+        with _Driver(make) as driver:
+            end = driver.client.clock.now().replace(microsecond=0)
+            begin = end - endpoint_window
+            for app_id in driver.app_ids(apps_arg):
+                found = driver.call(
+                    lambda app_id=app_id: driver.client.endpoints.list(app_id, start=begin, end=end)
+                )
+                yield [
+                    {**attrs.asdict(e), "id": e.id, "app_id": app_id, "window_start": begin,
+                     "window_end": end}
+                    for e in found
+                ]  # fmt: skip
+
+    @dlt.resource(name="error_groups", write_disposition="merge", primary_key=("app_id", "id"))
+    def error_groups() -> Iterator[list[dict[str, Any]]]:
+        with _Driver(make) as driver:
+            end = driver.client.clock.now().replace(microsecond=0)
+            for app_id in driver.app_ids(apps_arg):
+                found = driver.call(
+                    lambda app_id=app_id: driver.client.errors.list(
+                        app_id, start=end - lookback, end=end, clamp=True
+                    )
+                )
+                yield [{**attrs.asdict(g), "app_id": app_id} for g in found]
+
+    @dlt.resource(name="anomalies", write_disposition="merge", primary_key=("app_id", "id"))
+    def anomalies() -> Iterator[list[dict[str, Any]]]:
+        with _Driver(make) as driver:
+            end = driver.client.clock.now().replace(microsecond=0)
+            for app_id in driver.app_ids(apps_arg):
+                found = driver.call(
+                    lambda app_id=app_id: driver.client.anomalies.list(
+                        app_id, start=end - lookback, end=end, clamp=True
+                    )
+                )
+                yield [{**attrs.asdict(a), "app_id": app_id} for a in found]
+
+    return [metric_points, apps_resource, endpoints, error_groups, anomalies]
+
+
+class _Driver:
+    """A ``ScoutClient`` on an event loop of its own (a blocking portal), for dlt's synchronous
+    resources: ``call`` runs one coroutine, ``fetch_each`` reads series concurrently."""
+
+    def __init__(self, make: ClientFactory) -> None:
+        self._make = make
+        self._stack = contextlib.ExitStack()
+        self.portal: anyio.from_thread.BlockingPortal | None = None
+        self.client: ScoutClient = None  # type: ignore[assignment]
+
+    def __enter__(self) -> _Driver:
+        self.portal = self._stack.enter_context(anyio.from_thread.start_blocking_portal())
+        made = self._make()
+        self.client = self._stack.enter_context(self.portal.wrap_async_context_manager(made))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        assert self.portal is not None
+        return self.portal.call(function, *args)
+
+    def app_ids(self, apps: AppsArg) -> list[int]:
+        if apps != "all":
+            return list(apps)
+        return sorted(app.id for app in self.call(self.client.apps.list))
+
+    def fetch_each(
+        self, todo: Sequence[tuple[tuple[int, str], list[Chunk]]]
+    ) -> Iterator[tuple[list[Chunk], list[Point]]]:
+        """The points of each series over its chunks, in ``todo``'s order; up to the client's
+        ``max_concurrency`` series at once (their requests share its one limit)."""
+        assert self.portal is not None
+        ahead = max(1, self.client._core.max_concurrency)
+        pending: list[tuple[list[Chunk], concurrent.futures.Future[list[Point]]]] = []
+        queue = list(todo)
+        while queue or pending:
+            while queue and len(pending) < ahead:
+                (app_id, metric), chunks = queue.pop(0)
+                future = self.portal.start_task_soon(self._read, app_id, metric, chunks)
+                pending.append((chunks, future))
+            chunks, future = pending.pop(0)
+            yield chunks, future.result()
+
+    async def _read(self, app_id: int, metric: str, chunks: list[Chunk]) -> list[Point]:
+        core = self.client._core
+        # The plan ends at the last complete bucket by this source's own lateness: nothing to cut.
+        reader = series_reader(
+            core, app_id, metric, chunks, window=core.max_concurrency, lateness=timedelta(0)
+        )
+        points: list[Point] = []
+
+        async def keep(chunk: Chunk, found: list[Point]) -> None:
+            points.extend(found)
+
+        await reader.read_chunks(keep)
+        return points
