@@ -4,6 +4,8 @@ while parsing (exit 2)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -13,9 +15,19 @@ import click
 from .._exceptions import ArgumentError
 from .._resources.metrics import APP_METRICS
 from .._series.steps import STEPS, format_step, parse_step
-from .times import TIME_HELP, TimeSpec, parse_duration, parse_time_spec, resolve_window
+from .context import Settings
+from .render import note
+from .times import (
+    TIME_HELP,
+    TimeSpec,
+    format_instant,
+    parse_duration,
+    parse_time_spec,
+    resolve_window,
+)
 
 __all__ = [
+    "APP_ARGUMENT",
     "DURATION",
     "DURATION_OR_ZERO",
     "RESOLUTION",
@@ -25,8 +37,17 @@ __all__ = [
     "NameList",
     "Names",
     "clamp_option",
+    "app_and",
+    "app_option",
     "format_option",
+    "limit_option",
+    "listing_limit",
     "lookback_refused",
+    "lookback_window",
+    "endpoint_ref",
+    "job_ref",
+    "resolve_app",
+    "retention_note",
     "selection_options",
     "to_option",
     "window",
@@ -230,12 +251,145 @@ def lookback_refused(exc: ArgumentError) -> click.UsageError:
 
 
 def format_option(*choices: str) -> Callable[[F], F]:
-    """``--format`` with ``choices`` (the first is the default)."""
+    """``--format`` with ``choices``: the first (a table, a tree) on a terminal, ``json`` off it
+    or with the global ``--json`` (see ``context.choose_format``)."""
     return click.option(
         "--format",
         "fmt",
         type=click.Choice(choices),
-        default=choices[0],
-        show_default=True,
-        help=f"{choices[0].capitalize()} to read, or JSON to pipe into jq.",
+        default=None,
+        help=f"{choices[0].capitalize()} to read, or JSON to pipe into jq.  [default: "
+        f"{choices[0]} on a terminal, json off it or with --json]",
     )
+
+
+def _store(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            ctx.meta[f"scout_async.{name}"] = value
+        return value
+
+    return callback
+
+
+#: ``APP``, optional: without it, ``--app``, ``SCOUT_APP`` or the profile's default app.
+APP_ARGUMENT = click.argument("app_id", metavar="[APP]", required=False, type=click.IntRange(min=1))
+
+
+def app_option(command: F) -> F:
+    """``--app ID`` on a command (as Scout's Go CLI takes it), instead of the ``APP`` argument."""
+    return click.option(
+        "--app",
+        type=click.IntRange(min=1),
+        default=None,
+        metavar="ID",
+        expose_value=False,
+        callback=_store("app"),
+        help="The app, instead of APP.  [default: --app/SCOUT_APP before the command, else the "
+        "profile's default_app]",
+    )(command)
+
+
+def limit_option(command: F) -> F:
+    """``-n/--limit N`` on a listing command (the global one works before the command)."""
+    return click.option(
+        "-n",
+        "--limit",
+        type=click.IntRange(min=1),
+        default=None,
+        metavar="N",
+        expose_value=False,
+        callback=_store("limit"),
+        help='Show at most N records ("Showing N of M" on stderr).',
+    )(command)
+
+
+def resolve_app(settings: Settings, given: int | None) -> int:
+    """The app a command works on: ``APP``, else the command's ``--app``, else the default."""
+    if given is not None:
+        return given
+    flagged = click.get_current_context().meta.get("scout_async.app")
+    return settings.require_app(flagged if isinstance(flagged, int) else None)
+
+
+def listing_limit(settings: Settings) -> int | None:
+    """The command's ``-n``, else the global one."""
+    flagged = click.get_current_context().meta.get("scout_async.limit")
+    return flagged if isinstance(flagged, int) else settings.limit
+
+
+def app_and(
+    settings: Settings, first: str | None, second: str | None, name: str, *, numeric: bool
+) -> tuple[int, str]:
+    """``[APP] THING``: two words are the app and the thing; one word is the thing of the default
+    app. With ``numeric`` (a trace or error id) any one word is the thing; else one word of
+    digits is an app whose THING is missing."""
+    if second is None:
+        if first is None or (not numeric and first.isdigit()):
+            raise click.UsageError(f"Missing argument '{name}'.")
+        return resolve_app(settings, None), first
+    app = click.IntRange(min=1).convert(first, None, click.get_current_context())  # type: ignore[arg-type]
+    return int(app), second
+
+
+def lookback_window(
+    settings: Settings,
+    start: TimeSpec | None,
+    end: TimeSpec,
+    *,
+    limit: timedelta,
+    limit_text: str,
+    what: str,
+    clamp: bool,
+) -> tuple[datetime, datetime, bool]:
+    """The window of a command Scout serves only within ``limit`` of now (traces: 7 days; errors
+    and anomalies: 30), and whether to clamp it.
+
+    No ``--from``: the longest window allowed, said on stderr. A relative ``--from`` no older
+    than the limit (``30d``): clamped, since "now" moves on while the command runs. An older or
+    absolute ``--from``: as given (refused unless ``--clamp``).
+    """
+    if start is None:
+        start = TimeSpec(text=limit_text, ago=limit)
+        note(
+            f"{what} from the last {limit_text}, the longest window Scout serves "
+            "(--from to choose another)"
+        )
+        clamp = True
+    elif start.ago is not None and start.ago <= limit:
+        clamp = True
+    start_at, end_at = window(start, end, settings.now())
+    return start_at, end_at, clamp
+
+
+def retention_note(start: datetime, now: datetime, *, days: int = 30) -> None:
+    """A note when ``start`` is older than Scout's ~30 days of metrics: where the data starts."""
+    begins = now - timedelta(days=days)
+    if start < begins:
+        note(
+            f"Scout keeps about {days} days of metrics: data starts at about "
+            f"{format_instant(begins)}; the window before that has no points"
+        )
+
+
+def _decoded(value: str) -> str | None:
+    """What ``value`` encodes, if it is standard base64 of printable text (an id)."""
+    try:
+        text = base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return text if text and text.isprintable() else None
+
+
+def endpoint_ref(value: str) -> str:
+    """An endpoint's id (base64 of its name, the id column of ``endpoints``), from the id or the
+    name itself (``users/index``), as Scout's Go CLI takes both."""
+    return value if _decoded(value) is not None else base64.b64encode(value.encode()).decode()
+
+
+def job_ref(value: str) -> str:
+    """A job's id (base64 of ``queue/JobName``) from the id or the full name."""
+    decoded = _decoded(value)
+    if decoded is not None and "/" in decoded:
+        return value
+    return base64.b64encode(value.encode()).decode()

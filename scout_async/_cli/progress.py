@@ -1,21 +1,28 @@
-"""Progress bars on stderr (only on a terminal), counting finished chunks from a stream, and the
-bars of a backfill (overall, plus the series being written right now)."""
+"""Progress on stderr: bars with a rate and an ETA on a terminal, a heartbeat line every few
+seconds off one (a log, CI); counting finished chunks from a stream; and the bars of a backfill
+(overall, plus the series being written right now). Progress never goes to stdout."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Column
+from rich.text import Text
 
 from .._bulk import report as _report
 from .._bulk.selection import SeriesKey
@@ -23,7 +30,16 @@ from .._series.planner import Chunk
 from ..sinks import Position, Sink
 from ..types._models import Point
 
-__all__ = ["BackfillBars", "ChunkCounter", "WatchedSink", "make_progress", "shows_progress"]
+__all__ = [
+    "BackfillBars",
+    "ChunkCounter",
+    "Heartbeat",
+    "WatchedSink",
+    "describe_task",
+    "heartbeat",
+    "make_progress",
+    "shows_progress",
+]
 
 
 def shows_progress(console: Console) -> bool:
@@ -39,22 +55,139 @@ def shows_progress(console: Console) -> bool:
         return False
 
 
+def _duration(seconds: float | None) -> str:
+    """``3m05s``, ``1h02m``, ``12s``; ``?`` when unknown."""
+    if seconds is None:
+        return "?"
+    whole = int(seconds + 0.5)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+class _Counts(ProgressColumn):
+    """``8,029/21,600``: never cut (the column does not wrap or shrink)."""
+
+    def __init__(self) -> None:
+        super().__init__(table_column=Column(no_wrap=True, justify="right"))
+
+    def render(self, task: Task) -> Text:
+        total = "?" if task.total is None else f"{int(task.total):,}"
+        return Text(f"{int(task.completed):,}/{total}")
+
+
+class _RateAndEta(ProgressColumn):
+    """``12.5/s ETA 3m05s`` (the rate of the last 30 seconds)."""
+
+    def __init__(self) -> None:
+        super().__init__(table_column=Column(no_wrap=True))
+
+    def render(self, task: Task) -> Text:
+        if task.finished:
+            return Text("done")
+        speed = task.speed
+        rate = "-/s" if not speed else f"{speed:,.1f}/s"
+        return Text(f"{rate} ETA {_duration(task.time_remaining)}")
+
+
 def make_progress(console: Console, *, transient: bool) -> Progress:
-    """A rich progress display on ``console``; a silent no-op unless it is a terminal.
+    """A rich progress display on ``console``: bars, counts, rate, ETA and each task's ``unit``
+    (retries among them); a silent no-op unless it is a terminal (see ``heartbeat`` for the
+    others). Laid out for 80 columns: the counts never shrink, the names and units give way.
 
     Colours follow ``console``: rich leaves them out under ``NO_COLOR``.
     """
     return Progress(
         # Descriptions hold metric names and ids from the server and the user: never markup.
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[unit]}", markup=False),
+        TextColumn(
+            "{task.description}",
+            markup=False,
+            table_column=Column(no_wrap=True, overflow="ellipsis", max_width=24),
+        ),
+        BarColumn(bar_width=12),
+        _Counts(),
+        TextColumn(
+            "{task.fields[unit]}",
+            markup=False,
+            table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1),
+        ),
+        _RateAndEta(),
         TimeElapsedColumn(),
         console=console,
         transient=transient,
         disable=not shows_progress(console),
+        speed_estimate_period=30,
     )
+
+
+def describe_task(task: Task) -> str:
+    """One task as a line of text: ``chunks 120/720 (16%), 3.2/s, ETA 3m05s, 2 retried``."""
+    total = None if task.total is None else int(task.total)
+    counts = f"{int(task.completed):,}/{'?' if total is None else f'{total:,}'}"
+    if total:
+        counts += f" ({task.completed / total:.0%})"
+    unit = str(task.fields.get("unit", "")).strip()
+    parts = [f"{task.description.strip()} {counts}" + (f" {unit}" if unit else "")]
+    if not task.finished:
+        speed = task.speed
+        parts.append("-/s" if not speed else f"{speed:,.1f}/s")
+        parts.append(f"ETA {_duration(task.time_remaining)}")
+    return ", ".join(parts)
+
+
+class Heartbeat:
+    """A line on ``stream`` every ``interval`` seconds while running, describing ``progress``'s
+    tasks (``describe_task``): the progress of a long command in a log or CI, where bars would
+    be noise. A thread, so it beats while the event loop is busy."""
+
+    def __init__(
+        self, progress: Progress, stream: IO[str], interval: float, *, name: str, rows: int = 2
+    ) -> None:
+        self._progress = progress
+        self._stream = stream
+        self._interval = interval
+        self._name = name
+        self._rows = rows
+        self._began = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scout-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def line(self) -> str:
+        tasks = [task for task in self._progress.tasks if task.visible][: self._rows]
+        described = "; ".join(describe_task(task) for task in tasks) or "starting"
+        elapsed = _duration(time.monotonic() - self._began)
+        return f"{self._name}: {described} ({elapsed} elapsed)"
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            with contextlib.suppress(OSError, ValueError):
+                self._stream.write(self.line() + "\n")
+                self._stream.flush()
+
+
+@contextlib.contextmanager
+def heartbeat(
+    progress: Progress, console: Console, interval: float, *, name: str, rows: int = 2
+) -> Iterator[None]:
+    """A ``Heartbeat`` of ``progress`` on ``console``'s file when it is not a terminal (and
+    ``interval`` is not 0); nothing otherwise."""
+    if interval <= 0 or shows_progress(console):
+        yield
+        return
+    with Heartbeat(progress, console.file, interval, name=name, rows=rows):
+        yield
 
 
 class ChunkCounter:

@@ -201,8 +201,30 @@ def test_any_other_value_error_is_a_bug_not_a_usage_error(
         raise ValueError("a bug")
 
     monkeypatch.setattr(Apps, "list", breaks)
-    with pytest.raises(ValueError, match="a bug"):  # let through, with its traceback
-        against(server, "apps")
+    result = against(server, "apps")
+    assert result.exit_code == 1  # not 2: the user typed nothing wrong
+    line = one_error_line(result)
+    assert "unexpected error (ValueError: a bug)" in line
+    assert "please report it" in line
+
+
+def test_an_unexpected_error_is_one_line_and_its_traceback_is_logged_with_vv(
+    server: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def breaks(self: Apps) -> list[App]:
+        raise MemoryError
+
+    monkeypatch.setattr(Apps, "list", breaks)
+    quiet = against(server, "apps")
+    assert quiet.exit_code == 1
+    assert one_error_line(quiet) == (
+        "error: unexpected error (MemoryError); please report it with the command that caused "
+        "it (-vv shows the traceback)"
+    )
+    loud = against(server, "-vv", "apps")
+    assert loud.exit_code == 1
+    assert "Traceback" in loud.stderr
+    assert KEY not in loud.stderr
 
 
 @pytest.mark.parametrize(
@@ -220,7 +242,7 @@ def test_missing_key_names_the_option_and_the_variable(command: list[str]) -> No
 
 
 def test_apps_table_and_json(server: SimulatorServer) -> None:
-    table = against(server, "apps")
+    table = against(server, "apps", "--format", "table")
     assert table.exit_code == 0
     assert "Storefront Production" in table.stdout
     listed = json.loads(against(server, "apps", "--format", "json").stdout)
@@ -229,7 +251,7 @@ def test_apps_table_and_json(server: SimulatorServer) -> None:
 
 
 def test_metrics(server: SimulatorServer) -> None:
-    result = against(server, "metrics", "101")
+    result = against(server, "metrics", "101", "--format", "text")  # JSON off a terminal
     assert result.exit_code == 0
     assert result.stdout.split() == [
         "apdex",
@@ -334,7 +356,9 @@ def test_fetch_relative_times(server: SimulatorServer) -> None:
         return t - (t - epoch) % step
 
     assert floor(before - timedelta(hours=2)) <= times[0] <= floor(after - timedelta(hours=2))
-    assert floor(before) <= times[-1] <= floor(after)
+    # The last bucket is the last closed one: it ended the lateness (2 min) before the clock.
+    lateness = timedelta(minutes=2)
+    assert floor(before - lateness) - step <= times[-1] <= floor(after - lateness) - step
 
 
 def test_fetch_relative_window_in_the_past(server: SimulatorServer) -> None:
@@ -515,7 +539,9 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
         times = times_of([row["time"] for row in rows])
         assert all(b - a == step for a, b in itertools.pairwise(times))  # no gaps
         assert started - timedelta(days=1, minutes=30) <= times[0] <= finished - timedelta(days=1)
-        assert finished - step <= times[-1] <= finished
+        # The last bucket is the last closed one: it ended the lateness (2 min) before the clock.
+        lateness = timedelta(minutes=2)
+        assert started - lateness - 2 * step <= times[-1] <= finished - lateness - step
         total += len(times)
     summary = result.stdout
     assert f"Done: 30 series, {total:,} points" in summary

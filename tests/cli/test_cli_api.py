@@ -63,8 +63,9 @@ def ok_json(server: SimulatorServer, *args: str) -> Any:
     return json.loads(result.stdout)
 
 
-def ok_text(server: SimulatorServer, *args: str) -> str:
-    result = run(server, *args)
+def ok_text(server: SimulatorServer, *args: str, fmt: str = "table") -> str:
+    # Off a terminal the default is JSON: ask for the text form.
+    result = run(server, *args, "--format", fmt)
     assert result.exit_code == 0, result.output
     assert "\x1b[" not in result.stdout  # no colour codes off a terminal
     return result.stdout
@@ -247,7 +248,7 @@ def test_trace_tree_and_json(server: SimulatorServer, endpoint_id: str) -> None:
     assert "children" not in document["spans"][0]
     assert "root_spans" not in document
 
-    tree = ok_text(server, "trace", "101", str(trace_id))
+    tree = ok_text(server, "trace", "101", str(trace_id), fmt="tree")
     assert re.search(rf"trace\s+{trace_id}", tree)
     lines = tree.splitlines()
 
@@ -290,7 +291,7 @@ def test_errors_and_one_error(server: SimulatorServer) -> None:
     document = ok_json(server, "error", "101", str(group_id))
     assert document["error_group"]["id"] == group_id
     assert [e["id"] for e in document["errors"]] == [e.id for e in recent]
-    text = ok_text(server, "error", "101", str(group_id))
+    text = ok_text(server, "error", "101", str(group_id), fmt="text")
     assert detail.latest_error is not None
     assert detail.latest_error.trace
     assert detail.latest_error.trace[0] in text  # the backtrace

@@ -129,8 +129,12 @@ def run(server: SimulatorServer, *args: str) -> Result:
 
 
 def shown(server: SimulatorServer, *args: str) -> str:
-    """What the command printed (stdout, then stderr); it must have succeeded."""
-    result = run(server, *args)
+    """What the command printed as text (stdout, then stderr); it must have succeeded."""
+    human = {"trace": "tree", "error": "text"}.get(args[0], "table")
+    if args[0] in ("fetch", "backfill", "archive") or "--format" in args:
+        result = run(server, *args)
+    else:  # off a terminal the default is JSON: ask for the text form
+        result = run(server, *args, "--format", human)
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     return result.stdout + result.stderr

@@ -2,93 +2,161 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from rich.text import Text
 
 from ..._exceptions import ArgumentError
 from ..._resources.anomalies import ANOMALY_STATES
+from ..._resources.metrics import APP_METRICS
 from ...types._models import AnomalyEvent
-from ..context import Settings, pass_settings, run_with_client
-from ..options import clamp_option, format_option, lookback_refused, window, window_options
-from ..render import Column, print_json, print_table, when
-from ..times import TimeSpec
+from ..context import Settings, choose_format, pass_settings, run_with_client
+from ..options import (
+    APP_ARGUMENT,
+    TIME,
+    app_option,
+    clamp_option,
+    format_option,
+    limit_option,
+    listing_limit,
+    lookback_refused,
+    lookback_window,
+    resolve_app,
+    to_option,
+)
+from ..render import (
+    Column,
+    limited,
+    percent,
+    print_listing,
+    table_time,
+    to_json,
+    write_json,
+)
+from ..times import TIME_HELP, TimeSpec
+from ..units import metric_unit, with_unit
 
 __all__ = ["anomalies"]
 
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow"}
+LOOKBACK = timedelta(days=30)
 
 
-def _ended(event: AnomalyEvent) -> Text | str:
+def _when(event: AnomalyEvent) -> Text:
+    """``2026-11-30 20:39, 48m`` (how long it lasted), or ``…, open``."""
+    text = Text(table_time(event.started_at)[:16] + ",")
     if event.ended_at is None:
-        return Text("open", style="bold")
-    return when(event.ended_at)
+        text.append(" open", style="bold")
+    elif event.started_at is not None:
+        minutes = int((event.ended_at - event.started_at).total_seconds() // 60)
+        text.append(f" {minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f" {minutes}m")
+    return text
 
 
 def _value(event: AnomalyEvent) -> str:
+    """``1,293.5 ms vs 127.7 ms ↑ 10.1x``: the value against its baseline, in the metric's
+    unit."""
     if event.current_value is None:
         return "-"
-    baseline = "-" if event.baseline_value is None else f"{event.baseline_value:,.4g}"
-    text = f"{event.current_value:,.4g} vs {baseline}"
+    if event.metric == "error_rate":  # a fraction: as a percentage
+        text = f"{percent(event.current_value)} vs {percent(event.baseline_value)}"
+    else:
+        unit = metric_unit(event.metric or "")
+        current, baseline = event.current_value, event.baseline_value
+        text = f"{with_unit(current, unit)} vs {with_unit(baseline, unit)}"
+    arrow = {"up": " ↑", "down": " ↓"}.get(event.direction or "", "")
     if event.multiplier is not None:
-        text += f" ({event.multiplier:g}x)"
+        text += f"{arrow} {event.multiplier:g}x"
+    elif arrow:
+        text += arrow
     return text
 
 
 ANOMALY_COLUMNS = (
-    Column("id", lambda e: str(e.id), no_wrap=True),
-    Column("started", lambda e: when(e.started_at), no_wrap=True),
-    Column("ended", _ended, no_wrap=True),
-    Column("metric", lambda e: e.metric or "-"),
-    Column("endpoint", lambda e: e.endpoint or "(app)"),
+    Column("id", lambda e: str(e.id), kind="number"),
+    Column("started (UTC), lasted", _when, kind="time"),
+    Column("metric", lambda e: e.metric or "-", kind="text"),
+    Column("endpoint", lambda e: e.endpoint or "(app)", kind="text"),
     Column(
         "severity",
         lambda e: Text(e.severity or "-", style=_SEVERITY_STYLE.get(e.severity or "", "")),
+        kind="text",
     ),
-    Column("direction", lambda e: e.direction or "-"),
-    Column("value vs baseline", _value, justify="right"),
+    Column("value vs baseline", _value, justify="right", kind="time"),
 )
 
 
+def _units(event: AnomalyEvent) -> dict[str, str]:
+    symbol = "fraction" if event.metric == "error_rate" else metric_unit(event.metric or "").symbol
+    return {"current_value": symbol, "baseline_value": symbol}
+
+
 @click.command()
-@click.argument("app_id", metavar="APP", type=click.IntRange(min=1))
-@window_options("7d", "events overlapping --from to --to (Scout keeps 30 days)")
+@APP_ARGUMENT
+@app_option
+@click.option(
+    "--from",
+    "start",
+    type=TIME,
+    default=None,
+    help="Window start: events overlapping --from to --to. Scout serves the last 30 days; a "
+    f"relative --from up to 30d is clamped to that.  [default: 30d] {TIME_HELP}",
+)
+@to_option
 @click.option(
     "--state",
     type=click.Choice(ANOMALY_STATES),
     default=None,
     help="Only open or closed events.  [default: all]",
 )
-@click.option("--metric", default=None, help="Only events on this metric (response_time, ...).")
+@click.option(
+    "--metric",
+    type=click.Choice(APP_METRICS),
+    default=None,
+    help="Only events on this metric.",
+)
 @click.option(
     "--endpoint", metavar="NAME", default=None, help="Only events on this endpoint (its name)."
 )
 @clamp_option("30 days")
 @format_option("table", "json")
+@limit_option
 @pass_settings
 def anomalies(
     settings: Settings,
-    app_id: int,
-    start: TimeSpec,
+    app_id: int | None,
+    start: TimeSpec | None,
     end: TimeSpec,
     state: str | None,
     metric: str | None,
     endpoint: str | None,
     clamp: bool,
-    fmt: str,
+    fmt: str | None,
 ) -> None:
-    """List the anomaly events of APP in the window, latest start first: the metric, the
-    endpoint (or the whole app), how severe, and the value against its baseline.
+    """List the anomaly events of APP in the window, latest start first: when, the metric, the
+    endpoint (or the whole app), how severe, and the value against its baseline in the metric's
+    unit.
 
     \b
     scout-async anomalies 101
-    scout-async anomalies 101 --from 30d --clamp --state open --format json
+    scout-async anomalies 101 --from 7d --state open --json
     """
-    start_at, end_at = window(start, end, settings.now())
+    app = resolve_app(settings, app_id)
+    start_at, end_at, clamp = lookback_window(
+        settings,
+        start,
+        end,
+        limit=LOOKBACK,
+        limit_text="30 days",
+        what="anomaly events",
+        clamp=clamp,
+    )
     try:
         found = run_with_client(
             settings,
             lambda client: client.anomalies.list(
-                app_id,
+                app,
                 start=start_at,
                 end=end_at,
                 state=state,
@@ -99,7 +167,12 @@ def anomalies(
         )
     except ArgumentError as exc:
         raise lookback_refused(exc) from None
-    if fmt == "json":
-        print_json(found)
-    else:
-        print_table(found, ANOMALY_COLUMNS, empty="no anomaly events in this window")
+    chosen = choose_format(fmt, settings, "table")
+    limit = listing_limit(settings)
+    if chosen == "json":
+        shown, _ = limited(found, limit)
+        write_json([{**to_json(e), "units": _units(e)} for e in shown])
+        return
+    print_listing(
+        found, ANOMALY_COLUMNS, fmt=chosen, empty="no anomaly events in this window", limit=limit
+    )

@@ -1,16 +1,22 @@
-"""``apps``: the apps the key can see."""
+"""``apps``: the apps the key can see; ``apps show APP``: one of them."""
 
 from __future__ import annotations
 
-import json
-import sys
-
 import click
-from rich.table import Table
+from rich.console import RenderableType
 from rich.text import Text
 
 from ...types._models import App
-from ..context import Settings, pass_settings, run_with_client, stdout_console
+from ..context import Settings, choose_format, pass_settings, run_with_client
+from ..options import (
+    APP_ARGUMENT,
+    app_option,
+    format_option,
+    limit_option,
+    listing_limit,
+    resolve_app,
+)
+from ..render import Column, facts_table, limited, listing_console, print_table, write_json
 from ..times import format_instant
 
 __all__ = ["apps"]
@@ -20,32 +26,69 @@ def _reported(app: App) -> str | None:
     return None if app.last_reported_at is None else format_instant(app.last_reported_at)
 
 
-@click.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table to read, or a JSON list to pipe into jq.",
+def _record(app: App) -> dict[str, object]:
+    return {"id": app.id, "name": app.name, "last_reported_at": _reported(app)}
+
+
+APP_COLUMNS = (
+    Column("id", lambda a: str(a.id), justify="right"),
+    Column("name", lambda a: Text(a.name), kind="text"),
+    Column("last reported (UTC)", lambda a: _reported(a) or "-", kind="time"),
 )
-@pass_settings
-def apps(settings: Settings, fmt: str) -> None:
-    """List the apps the API key can see: id, name, last report.
+
+
+@click.group(invoke_without_command=True)
+@format_option("table", "json")
+@limit_option
+@click.pass_context
+def apps(ctx: click.Context, fmt: str | None) -> None:
+    """List the apps the API key can see: id, name, last report (`apps show APP` for one).
 
     \b
     scout-async apps
-    scout-async apps --format json | jq '.[].id'
+    scout-async apps --json | jq '.[].id'
     """
-    found = run_with_client(settings, lambda client: client.apps.list())
-    if fmt == "json":
-        rows = [{"id": a.id, "name": a.name, "last_reported_at": _reported(a)} for a in found]
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    if ctx.invoked_subcommand is not None:
         return
-    table = Table(header_style="bold")
-    table.add_column("id", justify="right")
-    table.add_column("name")
-    table.add_column("last reported")
-    for app in found:
-        table.add_row(str(app.id), Text(app.name), _reported(app) or "-")
-    stdout_console().print(table)
+    settings = ctx.find_object(Settings)
+    assert settings is not None
+    _list(settings, fmt)
+
+
+def _list(settings: Settings, fmt: str | None) -> None:
+    found = run_with_client(settings, lambda client: client.apps.list())
+    if choose_format(fmt, settings, "table") == "json":
+        shown, _ = limited(found, listing_limit(settings))
+        write_json([_record(a) for a in shown])
+        return
+    print_table(found, APP_COLUMNS, empty="the key sees no apps", limit=listing_limit(settings))
+
+
+@apps.command(name="list")
+@format_option("table", "json")
+@limit_option
+@pass_settings
+def list_(settings: Settings, fmt: str | None) -> None:
+    """The same as `apps` (as Scout's Go CLI spells it)."""
+    _list(settings, fmt)
+
+
+@apps.command()
+@APP_ARGUMENT
+@app_option
+@format_option("text", "json")
+@pass_settings
+def show(settings: Settings, app_id: int | None, fmt: str | None) -> None:
+    """Show one app: its id, name and last report (APP, or the default app).
+
+    \b
+    scout-async apps show 101
+    """
+    app = resolve_app(settings, app_id)
+    found = run_with_client(settings, lambda client: client.apps.get(app))
+    if choose_format(fmt, settings, "text") == "json":
+        write_json(_record(found))
+        return
+    rows: list[tuple[str, RenderableType]] = [("app", Text(found.name)), ("id", str(found.id))]
+    rows.append(("last reported", _reported(found) or "-"))
+    listing_console().print(facts_table(rows))

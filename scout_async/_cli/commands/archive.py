@@ -12,26 +12,33 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import anyio
 import attrs
 import click
 
 from ..._bulk.archive import Archive, ArchiveRound
 from ..._bulk.watermarks import StepConflictError
 from ..._series.steps import format_step
-from ..context import CliError, Settings, pass_settings, stderr_console, stdout_console
+from ..context import (
+    CliError,
+    Interrupted,
+    Settings,
+    pass_settings,
+    stderr_console,
+    stdout_console,
+)
 from ..options import DURATION, DURATION_OR_ZERO, RESOLUTION, Ids, Names, selection_options
-from ..progress import BackfillBars, make_progress
+from ..progress import BackfillBars, heartbeat, make_progress
 from ..render import error_text, note
-from ..stop import run_until_signalled
+from ..stop import run_loop, run_until_signalled
 from ..times import format_instant
+from .backfill import _Output, open_output_sink, shown_output
 
 __all__ = ["archive"]
 
 
 @attrs.frozen
 class _Options:
-    db: Path
+    db: Path | str
     apps: Ids
     metrics: Names
     every: timedelta
@@ -64,7 +71,11 @@ async def _run(
 ) -> tuple[Archive, ArchiveRound | None, str | None]:
     @contextlib.contextmanager
     def bars(chunks_per_series: int) -> Iterator[BackfillBars]:
-        with make_progress(stderr_console(), transient=True) as progress:
+        console = stderr_console()
+        with (
+            make_progress(console, transient=True) as progress,
+            heartbeat(progress, console, settings.heartbeat, name="archive catch-up"),
+        ):
             yield BackfillBars(
                 progress, chunks_per_series=chunks_per_series, rows=settings.concurrency
             )
@@ -129,10 +140,12 @@ Examples:
 @click.option(
     "--db",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_Output(dir_okay=False, path_type=Path),
     metavar="FILE",
     help="The SQLite archive (created if missing): table points(app_id, metric, time, value), "
-    "one row per bucket, plus archive_watermarks.",
+    "one row per bucket, plus archive_watermarks; or a postgresql://USER@HOST/DB URL (needs "
+    "psycopg; password in PGPASSWORD or ~/.pgpass, never shown), where several archives may run "
+    "at once.",
 )
 @selection_options("all (listed when the command starts)")
 @click.option(
@@ -171,7 +184,7 @@ Examples:
 @pass_settings
 def archive(
     settings: Settings,
-    db: Path,
+    db: Path | str,
     apps: Ids,
     metrics: Names,
     every: timedelta,
@@ -186,13 +199,17 @@ def archive(
     series it does not hold yet) up to the last complete bucket. Then it polls every --every and
     writes the new buckets as they complete, one line per round (rows written, errors per
     series). Rows are upserted on (app_id, metric, time): no duplicates, whenever and however
-    often it runs. Stop it at any moment (Ctrl-C, SIGTERM): the current write finishes and it
-    exits 0; the next start continues from there.
+    often it runs. Stop it at any moment: the current write finishes and it exits 0 on SIGTERM
+    (a service manager), 130 on Ctrl-C; the next start continues from there. Off a terminal the
+    catch-up prints a progress line every --heartbeat seconds.
     """
     settings.require_key()
-    if not db.parent.is_dir():
+    if isinstance(db, str):  # a database URL: checked (and psycopg found) before anything runs
+        open_output_sink(db, "--db")
+    elif not db.parent.is_dir():
         raise click.BadParameter(f"the directory {db.parent} does not exist", param_hint="'--db'")
     _check_reach(settings.now(), lookback=lookback, lateness=lateness, every=every)
+    shown = shown_output(db)
     options = _Options(
         db=db,
         apps=apps,
@@ -204,26 +221,26 @@ def archive(
         once=once,
     )
     try:
-        engine, first, signalled = anyio.run(_run, settings, options)
+        engine, first, signalled = run_loop(lambda: _run(settings, options))
     except StepConflictError as exc:
         raise click.UsageError(
-            f"{db} archives app {exc.series[0]} {exc.series[1]} at "
+            f"{shown} archives app {exc.series[0]} {exc.series[1]} at "
             f"{format_step(exc.stored)}, not {format_step(exc.asked)}; pass --resolution "
             f"{format_step(exc.stored)} or use another --db"
         ) from None
     if signalled is not None:
         until = engine.complete_until
-        stderr_console().print(
-            f"archive stopped ({signalled}); {db} is complete up to "
-            f"{'-' if until is None else format_instant(until)}: run it again to continue",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+        said = (
+            f"archive stopped ({signalled}); {shown} is complete up to "
+            f"{'-' if until is None else format_instant(until)}: run it again to continue"
         )
+        if signalled == "SIGINT":
+            raise Interrupted(said)
+        stderr_console().print(said, markup=False, highlight=False, soft_wrap=True)
         return
     if first is not None and first.errors:
         count = len(first.errors)
         raise CliError(
             f"{count} series could not be brought up to date (see above); the next run retries "
-            f"{'them' if count > 1 else 'it'} from where {db} ends"
+            f"{'them' if count > 1 else 'it'} from where {shown} ends"
         )

@@ -3,31 +3,40 @@ a directory, with a checkpoint so that an interrupted run continues where it sto
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import shutil
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
-import anyio
 import attrs
 import click
 from click.core import ParameterSource
 
-from ..._bulk.checkpoint import CheckpointFile, SavedPlan
+from ..._bulk.checkpoint import CheckpointFile, SavedPlan, SinkCheckpoints
 from ..._bulk.report import BackfillResult
 from ..._bulk.selection import SeriesKey
 from ..._core import ClientStats
-from ..._exceptions import ArgumentError
+from ..._exceptions import (
+    APIConnectionError,
+    ArgumentError,
+    RateLimitError,
+    ScoutError,
+    ServerError,
+)
 from ..._series.planner import Chunk, plan_range
 from ..._series.steps import format_step
 from ..._time import display_time
-from ...sinks import Sink, open_sink
-from ..context import CliError, Settings, pass_settings, scrub, stderr_console
+from ...sinks import CheckpointingSink, CsvSink, JsonlSink, Sink, open_sink
+from ...sinks._postgres import is_postgres_url, redact_url
+from ..context import CliError, Interrupted, Settings, pass_settings, scrub, stderr_console
 from ..options import RESOLUTION, TIME, Ids, Names, selection_options, to_option
-from ..progress import BackfillBars, WatchedSink, make_progress
+from ..progress import BackfillBars, WatchedSink, heartbeat, make_progress
 from ..render import listing_console, print_backfill_summary
-from ..stop import run_until_signalled
+from ..stop import run_loop, run_until_signalled
 from ..times import TIME_HELP, TimeSpec, format_instant, resolve_window
 
 __all__ = [
@@ -53,7 +62,28 @@ _GLOBAL_OPTIONS = (
 )
 
 
-def open_output_sink(output: Path, option: str = "--output") -> Sink:
+class _Output(click.Path):
+    """A path, or a database URL kept as it is (``Path`` would fold its ``//``)."""
+
+    def convert(
+        self,
+        value: str | os.PathLike[str],
+        param: click.Parameter | None,
+        ctx: click.Context | None,
+    ) -> str | bytes | os.PathLike[str]:
+        if isinstance(value, str) and is_postgres_url(value):
+            return value
+        return super().convert(value, param, ctx)
+
+
+def shown_output(output: Path | str) -> str:
+    """``output`` as it may be printed: a database URL without its password."""
+    return (
+        redact_url(output) if isinstance(output, str) and is_postgres_url(output) else str(output)
+    )
+
+
+def open_output_sink(output: Path | str, option: str = "--output") -> Sink:
     """The sink ``open_sink`` picks for ``output``; a usage error names ``option`` if none fits."""
     try:
         return open_sink(output)
@@ -61,6 +91,55 @@ def open_output_sink(output: Path, option: str = "--output") -> Sink:
         raise click.BadParameter(str(exc), param_hint=f"'{option}'") from None
     except ImportError as exc:  # .parquet without pyarrow
         raise CliError(str(exc)) from None
+
+
+def parts_directory(output: Path) -> Path:
+    """Where a backfill into one line file (``.jsonl``, ``.csv``) keeps one file per series
+    (``.NAME.parts`` next to it), so the file can be put together in one fixed order."""
+    absolute = Path(os.path.abspath(output))
+    return absolute.with_name(f".{absolute.name}.parts")
+
+
+def staged_sink(sink: Sink, output: Path) -> Sink | None:
+    """For one line file, the per-series sink the backfill writes into (``parts_directory``);
+    ``None`` for any other output.
+
+    Series are written concurrently, so one shared line file would hold their chunks in the
+    order they happened to arrive, and a resumed run would write them in another: written per
+    series and put together in series order (``assemble``), the file is the same bytes however
+    often the job was interrupted and resumed.
+    """
+    if isinstance(sink, JsonlSink) and not writes_a_directory_of_files(sink):
+        return JsonlSink(parts_directory(output), per_series=True)
+    if isinstance(sink, CsvSink) and not writes_a_directory_of_files(sink):
+        return CsvSink(parts_directory(output), per_series=True)
+    return None
+
+
+def _part_order(path: Path) -> tuple[int, str]:
+    app, _, metric = path.stem.partition("-")
+    return (int(app) if app.isdigit() else 0, unquote(metric))
+
+
+def assemble(parts: Path, output: Path, *, csv_header: bool) -> None:
+    """Write ``output`` (atomically) from the series files in ``parts``, in (app, metric) order;
+    a CSV keeps one header."""
+    files = sorted((p for p in parts.glob("*") if p.is_file()), key=_part_order)
+    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("wb") as out:
+            if csv_header:
+                out.write(b"app_id,metric,time,value\n")
+            for part in files:
+                with part.open("rb") as source:
+                    if csv_header:
+                        source.readline()
+                    shutil.copyfileobj(source, out)
+        os.replace(temporary, output)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
 
 
 def writes_a_directory_of_files(sink: Sink) -> bool:
@@ -86,8 +165,9 @@ class _Job:
     end: datetime
     chunks: list[Chunk]
     sink: Sink
-    state: Path
+    state: Path | None  # None: the database output keeps the checkpoint
     done_before: dict[SeriesKey, int]
+    shard: tuple[int, int] | None = None
 
     @property
     def step(self) -> timedelta:
@@ -154,8 +234,10 @@ def resume_command(
         "--from", display_time(job.start),  # a fraction of a second too, if the plan has one
         "--to", display_time(job.end),
         "--resolution", format_step(job.step),
-        "--output", str(output),
+        "--output", shown_output(output),
     ]  # fmt: skip
+    if job.shard is not None:
+        words += ["--shard", f"{job.shard[0]}/{job.shard[1]}"]
     if checkpoint is not None:
         words += ["--checkpoint", str(checkpoint)]
     if resume:
@@ -165,14 +247,16 @@ def resume_command(
 
 async def _run(settings: Settings, job: _Job) -> _Outcome:
     began = time.monotonic()
-    with make_progress(stderr_console(), transient=False) as progress:
+    console = stderr_console()
+    with make_progress(console, transient=False) as progress:
         bars = BackfillBars(
             progress,
             chunks_per_series=len(job.chunks),
             rows=settings.concurrency,
             done_before=job.done_before,
         )
-        async with settings.client() as client:
+        async with settings.client() as client, contextlib.AsyncExitStack() as stack:
+            stack.enter_context(heartbeat(progress, console, settings.heartbeat, name="backfill"))
             result, signalled = await run_until_signalled(
                 lambda: client.backfill(
                     apps=job.apps,
@@ -181,13 +265,19 @@ async def _run(settings: Settings, job: _Job) -> _Outcome:
                     end=job.end,
                     resolution=job.step,
                     sink=WatchedSink(job.sink, bars),
-                    checkpoint=job.state,
+                    checkpoint=job.state if job.state is not None else _in_database(job.sink),
                     progress=bars.update,
+                    shard=job.shard,
                 )
             )
             stats = client.stats
         bars.finish()
     return _Outcome(result, signalled, time.monotonic() - began, stats)
+
+
+def _in_database(sink: Sink) -> SinkCheckpoints:
+    assert isinstance(sink, CheckpointingSink)
+    return SinkCheckpoints(sink)
 
 
 EPILOG = """\b
@@ -221,11 +311,21 @@ Examples:
     "-o",
     "--output",
     required=True,
-    type=click.Path(path_type=Path),
+    type=_Output(path_type=Path),
     metavar="PATH",
     help="Where the rows (app_id, metric, time, value) go, by extension: .sqlite/.db (upserted), "
     ".parquet (a dataset directory, needs pyarrow), .jsonl, .csv; a directory (or a path "
-    "without extension, created) gets one .jsonl per series.",
+    "without extension, created) gets one .jsonl per series; a postgresql://USER@HOST/DB URL "
+    "(upserted, needs psycopg; the checkpoint is kept in the database; give the password in "
+    "PGPASSWORD or ~/.pgpass, it is never shown).",
+)
+@click.option(
+    "--shard",
+    default=None,
+    metavar="I/N",
+    help="Only shard I of N (0 <= I < N) of the series, split by a stable hash of app and "
+    "metric, with a checkpoint of its own: N jobs (run at once, for example) cover the "
+    "backfill once.",
 )
 @click.option(
     "--resume",
@@ -252,6 +352,7 @@ def backfill(
     output: Path,
     resume: bool,
     checkpoint: Path | None,
+    shard: str | None,
 ) -> None:
     """Fetch every metric series of some apps over one window into one output, resumably.
 
@@ -262,13 +363,27 @@ def backfill(
     job. An existing checkpoint is never overwritten: resume it with --resume, or delete it (and
     the output) to start over. The checkpoint is kept when the job is complete.
 
-    Progress bars go to stderr on a terminal; the summary table to stdout.
+    A file of lines (.jsonl, .csv) is written series by series into .NAME.parts/ next to it and
+    put together in (app, metric) order whenever the job ends, so it holds the same bytes
+    however often the job was interrupted and resumed. A run that wrote nothing leaves no
+    checkpoint; a job that failed for good (an app that does not exist) is not offered a resume.
+
+    Progress bars (rate, ETA, retries) go to stderr on a terminal, a progress line every
+    --heartbeat seconds off one; the summary table goes to stdout. Ctrl-C stops the job after
+    the current writes (exit 130) and says how to resume it.
     """
     ctx = click.get_current_context()
     sink = open_output_sink(output)
-    state = checkpoint if checkpoint is not None else default_state_path(output, sink)
+    split = _shard(shard)
+    state: Path | None = checkpoint
+    if state is None and not isinstance(sink, CheckpointingSink):
+        state = default_state_path(output, sink)
+        if split is not None:
+            state = state.with_name(
+                f"{state.name[: -len('.json')]}.shard-{split[0]}-of-{split[1]}.json"
+            )
     saved: SavedPlan | None = None
-    if resume:
+    if resume and state is not None:
         if not state.is_file():
             raise click.UsageError(
                 f"--resume: there is no checkpoint at {state}, so nothing to resume; run without "
@@ -281,8 +396,8 @@ def backfill(
         apps = apps if _given(ctx, "apps") else saved.apps
         metrics = metrics if _given(ctx, "metrics") else saved.metrics
         resolution = resolution if _given(ctx, "resolution") else saved.step
-    else:
-        if state.exists():
+    else:  # a database finds its own checkpoint by the plan: --resume needs --from/--to
+        if state is not None and state.exists():
             raise click.UsageError(
                 f"a checkpoint of an earlier backfill is at {state}: pass --resume to continue "
                 f"it, or delete it (and {output}) to start over"
@@ -302,38 +417,50 @@ def backfill(
     settings.require_key()
     if writes_a_directory_of_files(sink):
         Path(output).mkdir(exist_ok=True)
+    staged = staged_sink(sink, output)
     job = _Job(
         apps=apps,
         metrics=metrics,
         start=window[0],
         end=window[1],
         chunks=chunks,
-        sink=sink,
+        sink=staged if staged is not None else sink,
         state=state,
         done_before={} if saved is None else _done_before(saved, chunks),
+        shard=split,
     )
-    outcome = anyio.run(_run, settings, job)
+    try:
+        outcome = run_loop(lambda: _run(settings, job))
+    finally:
+        if staged is not None and parts_directory(output).is_dir():
+            if state is not None and state.exists():
+                assemble(parts_directory(output), output, csv_header=isinstance(sink, CsvSink))
+            else:
+                shutil.rmtree(parts_directory(output), ignore_errors=True)
     again = resume_command(ctx, job, output, checkpoint)
+    fresh = resume_command(ctx, job, output, checkpoint, resume=False)
+    held = f"{state}" if state is not None else "the database"
+    forget = f"{state}" if state is not None else "its checkpoint in the database"
     if outcome.result is None:
-        if not state.exists():  # stopped before the first checkpoint: nothing to resume
-            fresh = resume_command(ctx, job, output, checkpoint, resume=False)
-            raise CliError(
+        if state is not None and not state.exists():  # stopped before the first checkpoint
+            raise Interrupted(
                 f"interrupted ({outcome.signalled}) before anything was written. Start again "
                 f"with: {fresh}"
             )
-        raise CliError(
-            f"interrupted ({outcome.signalled}); {state} holds what was written. Resume with: "
+        raise Interrupted(
+            f"interrupted ({outcome.signalled}); {held} holds what was written. Resume with: "
             f"{again}"
         )
     result = outcome.result
+    wrote_nothing = saved is None and not result.ok and result.chunks == 0
     print_backfill_summary(
         listing_console(),
         result,
         seconds=outcome.seconds,
         stats=outcome.stats,
-        output=output,
+        output=shown_output(output),
         kind=sink.location.split(":", 1)[0],
-        state=state,
+        state=held,
         resumed=saved is not None,
         secret=settings.api_key,
     )
@@ -344,4 +471,58 @@ def backfill(
     else:
         failed = sum(1 for s in result.series if s.status == "failed")
         why = f"{failed} of {len(result.series)} series failed (see the table)"
+    errors = [s.error for s in result.series if s.error is not None]
+    permanent = bool(errors) and result.stopped is None and not any(map(_transient, errors))
+    if wrote_nothing:
+        # Nothing to resume: leave nothing that would make the next run ask for --resume.
+        if state is not None:
+            _forget(state, output, staged is not None)
+        if permanent:
+            raise CliError(
+                f"{why}; nothing was written and running again would fail the same way: "
+                f"{scrub(_first_error(errors), settings.api_key)}"
+            )
+        raise CliError(f"{why}; nothing was written. Run it again with: {fresh}")
+    if permanent:
+        raise CliError(
+            f"{why}, for good: {scrub(_first_error(errors), settings.api_key)}. A resume would "
+            f"fail the same way; fix the selection, or delete {forget} (and "
+            f"{shown_output(output)}) to start over"
+        )
     raise CliError(f"{why}. Resume with: {again}")
+
+
+def _shard(text: str | None) -> tuple[int, int] | None:
+    """``--shard I/N`` as ``(I, N)``; a usage error unless 0 <= I < N."""
+    if text is None:
+        return None
+    index, slash, count = text.partition("/")
+    if slash and index.strip().isdigit() and count.strip().isdigit():
+        split = int(index), int(count)
+        if 0 <= split[0] < split[1]:
+            return split
+    raise click.BadParameter(
+        f"{text!r} is not I/N with 0 <= I < N (shards are numbered from 0: 0/4 ... 3/4)",
+        param_hint="'--shard'",
+    )
+
+
+def _transient(error: ScoutError) -> bool:
+    """Whether ``error`` may pass if tried again (a connection error, a 5xx, a 429)."""
+    return isinstance(error, (APIConnectionError, ServerError, RateLimitError))
+
+
+def _first_error(errors: list[ScoutError]) -> str:
+    error = errors[0]
+    where = f"{error.method} {error.path}: " if error.method and error.path else ""
+    return f"{where}{error.message}"
+
+
+def _forget(state: Path, output: Path, staged: bool) -> None:
+    """Remove the checkpoint of a run that wrote nothing (and its empty parts)."""
+    with contextlib.suppress(OSError):
+        state.unlink()
+    if staged:
+        shutil.rmtree(parts_directory(output), ignore_errors=True)
+        with contextlib.suppress(OSError):
+            output.unlink()

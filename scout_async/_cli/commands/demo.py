@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import anyio
 import attrs
 import click
 
@@ -26,7 +25,8 @@ from ..._series.steps import format_step
 from ...sinks import open_sink
 from ..context import CliError, Settings, pass_settings, stderr_console, stdout_console
 from ..options import RESOLUTION, IdList, NameList
-from ..progress import BackfillBars, WatchedSink, make_progress
+from ..progress import BackfillBars, WatchedSink, heartbeat, make_progress
+from ..stop import run_loop
 
 if TYPE_CHECKING:
     from ...testing import Fault, ScoutSimulator
@@ -197,7 +197,10 @@ async def _run(settings: Settings, options: _Options, simulator: ScoutSimulator)
             highlight=False,
             soft_wrap=True,
         )
-        with make_progress(notes, transient=False) as progress:
+        with (
+            make_progress(notes, transient=False) as progress,
+            heartbeat(progress, notes, settings.heartbeat, name="demo"),
+        ):
             bars = BackfillBars(progress, chunks_per_series=per_series, rows=settings.concurrency)
             summary = await fetch_series_to_files(
                 client,
@@ -319,4 +322,4 @@ def demo(
     )
     output_dir.mkdir(parents=True, exist_ok=True)
     simulator = ScoutSimulator(api_key=DEMO_KEY, latency=latency)
-    anyio.run(_run, settings, options, simulator)
+    run_loop(lambda: _run(settings, options, simulator))

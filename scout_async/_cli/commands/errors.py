@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from rich.console import RenderableType
 from rich.text import Text
@@ -9,54 +11,89 @@ from rich.text import Text
 from ..._client import ScoutClient
 from ..._exceptions import ArgumentError
 from ...types._models import ErrorGroup, ErrorOccurrence
-from ..context import Settings, pass_settings, run_with_client
-from ..options import clamp_option, format_option, lookback_refused, window, window_options
-from ..render import Column, facts_table, listing_console, print_json, print_table, when
-from ..times import TimeSpec
+from ..context import Settings, choose_format, pass_settings, run_with_client
+from ..options import (
+    APP_ARGUMENT,
+    TIME,
+    app_and,
+    app_option,
+    clamp_option,
+    endpoint_ref,
+    format_option,
+    limit_option,
+    listing_limit,
+    lookback_refused,
+    lookback_window,
+    resolve_app,
+    to_option,
+)
+from ..render import (
+    Column,
+    facts_table,
+    listing_console,
+    print_json,
+    print_listing,
+    print_table,
+    table_time,
+    when,
+)
+from ..times import TIME_HELP, TimeSpec
 
 __all__ = ["error", "errors"]
 
 _BACKTRACE = 12  # lines of the latest error's backtrace shown
 
+LOOKBACK = timedelta(days=30)
+
 GROUP_COLUMNS = (
-    Column("id", lambda g: str(g.id), no_wrap=True),
-    Column("error", lambda g: g.name or "-"),
-    Column("message", lambda g: g.message or "-"),
-    Column("status", lambda g: g.status or "-"),
+    Column("id", lambda g: str(g.id), kind="number"),
+    Column("error", lambda g: g.name or "-", kind="text"),
+    Column("message", lambda g: g.message or "-", kind="text"),
+    Column("status", lambda g: g.status or "-", kind="text"),
     Column(
         "count", lambda g: "-" if g.errors_count is None else f"{g.errors_count:,}", justify="right"
     ),
-    Column("last error", lambda g: when(g.last_error_at), no_wrap=True),
+    Column("last error (UTC)", lambda g: table_time(g.last_error_at), kind="time"),
 )
 
 OCCURRENCE_COLUMNS = (
-    Column("time", lambda e: when(e.created_at), no_wrap=True),
-    Column("id", lambda e: str(e.id), no_wrap=True),
-    Column("request", lambda e: e.request_uri or "-"),
-    Column("location", lambda e: e.location or "-"),
+    Column("time (UTC)", lambda e: table_time(e.created_at), kind="time"),
+    Column("id", lambda e: str(e.id), kind="number"),
+    Column("request", lambda e: e.request_uri or "-", kind="text"),
+    Column("location", lambda e: e.location or "-", kind="text"),
 )
 
 
 @click.command()
-@click.argument("app_id", metavar="APP", type=click.IntRange(min=1))
-@window_options("7d", "groups with errors from then on (Scout keeps 30 days)")
+@APP_ARGUMENT
+@app_option
+@click.option(
+    "--from",
+    "start",
+    type=TIME,
+    default=None,
+    help="Window start: groups with errors from then on. Scout serves the last 30 days; a "
+    f"relative --from up to 30d is clamped to that.  [default: 30d] {TIME_HELP}",
+)
+@to_option
 @click.option(
     "--endpoint",
     metavar="ID",
     default=None,
-    help="Only the groups of one endpoint or job: its id from `endpoints` or `jobs`.",
+    help="Only the groups of one endpoint: its id from `endpoints` (or its name).",
 )
 @clamp_option("30 days")
 @format_option("table", "json")
+@limit_option
 @pass_settings
 def errors(
     settings: Settings,
-    app_id: int,
-    start: TimeSpec,
+    app_id: int | None,
+    start: TimeSpec | None,
     end: TimeSpec,
     endpoint: str | None,
     clamp: bool,
-    fmt: str,
+    fmt: str | None,
 ) -> None:
     """List APP's error groups with errors in the window, most recent first.
 
@@ -64,22 +101,35 @@ def errors(
 
     \b
     scout-async errors 101
-    scout-async errors 101 --from 30d --clamp --endpoint YXBpL21ldHJpY3Mvc2hvdw==
+    scout-async errors 101 --from 7d --endpoint YXBpL21ldHJpY3Mvc2hvdw==
     """
-    start_at, end_at = window(start, end, settings.now())
+    app = resolve_app(settings, app_id)
+    start_at, end_at, clamp = lookback_window(
+        settings,
+        start,
+        end,
+        limit=LOOKBACK,
+        limit_text="30 days",
+        what="error groups",
+        clamp=clamp,
+    )
+    scoped = None if endpoint is None else endpoint_ref(endpoint)
     try:
         found = run_with_client(
             settings,
             lambda client: client.errors.list(
-                app_id, start=start_at, end=end_at, endpoint=endpoint, clamp=clamp
+                app, start=start_at, end=end_at, endpoint=scoped, clamp=clamp
             ),
         )
     except ArgumentError as exc:
         raise lookback_refused(exc) from None
-    if fmt == "json":
-        print_json(found)
-    else:
-        print_table(found, GROUP_COLUMNS, empty="no errors in this window")
+    print_listing(
+        found,
+        GROUP_COLUMNS,
+        fmt=choose_format(fmt, settings, "table"),
+        empty="no errors in this window",
+        limit=listing_limit(settings),
+    )
 
 
 def _print_group(group: ErrorGroup, recent: list[ErrorOccurrence]) -> None:
@@ -111,11 +161,11 @@ def _print_group(group: ErrorGroup, recent: list[ErrorOccurrence]) -> None:
 
 
 @click.command()
-@click.argument("app_id", metavar="APP", type=click.IntRange(min=1))
-@click.argument("error_id", metavar="ERROR_ID", type=click.IntRange(min=1))
+@click.argument("first", metavar="[APP]", required=False)
+@click.argument("second", metavar="ERROR_ID", required=False)
 @format_option("text", "json")
 @pass_settings
-def error(settings: Settings, app_id: int, error_id: int, fmt: str) -> None:
+def error(settings: Settings, first: str | None, second: str | None, fmt: str | None) -> None:
     """Show one error group of APP: what, where, its latest error's backtrace, and its most
     recent errors (at most 100).
 
@@ -125,13 +175,15 @@ def error(settings: Settings, app_id: int, error_id: int, fmt: str) -> None:
     scout-async error 101 1010009
     scout-async error 101 1010009 --format json | jq '.errors[0].trace'
     """
+    app_id, given = app_and(settings, first, second, "ERROR_ID", numeric=True)
+    error_id = int(click.IntRange(min=1).convert(given, None, click.get_current_context()))  # type: ignore[arg-type]
 
     async def work(client: ScoutClient) -> tuple[ErrorGroup, list[ErrorOccurrence]]:
         group = await client.errors.get(app_id, error_id)  # a 404 says "no such group" first
         return group, await client.errors.list_errors(app_id, error_id)
 
     group, recent = run_with_client(settings, work)
-    if fmt == "json":
+    if choose_format(fmt, settings, "text") == "json":
         print_json({"error_group": group, "errors": recent})
     else:
         _print_group(group, recent)

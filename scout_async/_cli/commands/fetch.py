@@ -6,11 +6,11 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import AsyncGenerator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-import anyio
+import attrs
 import click
 from rich.console import Console
 
@@ -21,10 +21,20 @@ from ..._series.planner import Chunk, plan_range
 from ..._series.steps import format_step
 from ...types._models import Point
 from ..context import Settings, make_console, pass_settings, stderr_console
-from ..options import RESOLUTION, TIME, to_option
-from ..progress import ChunkCounter, make_progress
-from ..render import FORMATS, PointWriter, SeriesInfo, default_format, make_writer, open_output
-from ..times import TIME_HELP, TimeSpec, resolve_window
+from ..options import RESOLUTION, TIME, app_and, app_option, endpoint_ref, job_ref, to_option
+from ..progress import ChunkCounter, heartbeat, make_progress
+from ..render import (
+    FORMATS,
+    PointWriter,
+    SeriesInfo,
+    default_format,
+    make_writer,
+    note,
+    open_output,
+)
+from ..stop import run_loop
+from ..times import TIME_HELP, TimeSpec, format_instant, resolve_window
+from ..units import metric_unit
 
 __all__ = ["fetch"]
 
@@ -59,38 +69,79 @@ def _check_metric(metric: str, job: str | None) -> None:
         )
 
 
+@attrs.define
+class _Fetched:
+    count: int = 0
+    first: datetime | None = None
+
+
+#: Scout keeps about this much metric data (the API notes, quirk 4).
+RETENTION = timedelta(days=30)
+
+
 async def _stream_to(
     settings: Settings,
     info: SeriesInfo,
     chunks: list[Chunk],
     writer: PointWriter,
     progress_console: Console,
-) -> int:
-    """Stream the series into ``writer`` with a chunk progress bar; returns the point count."""
-    count = 0
+    beat: float,
+) -> _Fetched:
+    """Stream the series into ``writer`` with a progress bar (requests, rate, ETA, retries) or,
+    off a terminal, a heartbeat line; returns how many points came and the first one's time."""
+    fetched = _Fetched()
     counter = ChunkCounter(chunks)
     with make_progress(progress_console, transient=True) as progress:
         task = progress.add_task(info.title, total=counter.total, unit="requests")
         async with settings.client() as client:
             stream = _points(client, info)
-            try:
-                async with contextlib.aclosing(stream):
-                    async for point in stream:
-                        writer.write(point)
-                        count += 1
-                        progress.advance(task, counter.passed(point.time))
-            except ScoutError as exc:
-                if count == 0:
-                    exc.resume_from = None  # nothing was written: "resume there" would confuse
-                raise
+            with heartbeat(progress, progress_console, beat, name="fetch"):
+                try:
+                    async with contextlib.aclosing(stream):
+                        async for point in stream:
+                            writer.write(point)
+                            if fetched.first is None:
+                                fetched.first = point.time
+                            fetched.count += 1
+                            done = counter.passed(point.time)
+                            if done:
+                                retried = client.stats.retries
+                                unit = f"requests, {retried} retried" if retried else "requests"
+                                progress.update(task, advance=done, unit=unit)
+                except ScoutError as exc:
+                    if fetched.count == 0:
+                        exc.resume_from = None  # nothing was written: "resume there" confuses
+                    raise
         progress.advance(task, counter.finish())
-    return count
+    return fetched
+
+
+def _retention_note(info: SeriesInfo, fetched: _Fetched, now: datetime) -> None:
+    """Past Scout's ~30 days of metrics: say where the data starts (its first point, or about
+    30 days ago)."""
+    begins = now - RETENTION
+    if info.start >= begins:
+        return
+    if fetched.first is not None and fetched.first <= info.origin + info.step:
+        return  # the server had data from the start of the window after all
+    starts = (
+        format_instant(fetched.first)
+        if fetched.first is not None
+        else (f"about {format_instant(begins)}")
+    )
+    note(
+        f"the window starts before Scout's ~30 days of metrics: the data starts at {starts}; "
+        "earlier buckets are not in the output"
+    )
 
 
 @click.command()
-@click.argument("app_id", metavar="APP", type=click.IntRange(min=1))
-@click.argument("metric", metavar="METRIC", type=click.Choice(_ALL_METRICS))
-@click.option("--from", "start", required=True, type=TIME, help=f"Window start. {TIME_HELP}")
+@click.argument("first", metavar="[APP]", required=False)
+@click.argument("second", metavar="METRIC", required=False)
+@app_option
+@click.option(
+    "--from", "start", type=TIME, default=None, help=f"Window start (needed). {TIME_HELP}"
+)
 @to_option
 @click.option(
     "--resolution",
@@ -104,23 +155,24 @@ async def _stream_to(
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="table: summary, sparkline, first and last points. jsonl: {time, value} per line. "
-    "csv: time,value. json: one object with app_id, metric, step, points. Default: table on a "
-    "terminal, else the --output suffix (.csv/.json/.jsonl), else jsonl.",
+    help="table: summary with units, an 8-line chart, first and last points. jsonl: {time, "
+    "value} per line. csv: time,value. json: one object with app_id, metric, unit, step, "
+    "points. Default: json with --json, table on a terminal, else the --output suffix "
+    "(.csv/.json/.jsonl), else jsonl.",
 )
 @click.option(
     "--endpoint",
     "endpoint_id",
     metavar="ID",
     default=None,
-    help="The series of one endpoint of APP: its id from `endpoints`.",
+    help="The series of one endpoint of APP: its id from `endpoints` (or its name).",
 )
 @click.option(
     "--job",
     "job_id",
     metavar="ID",
     default=None,
-    help="The series of one background job of APP: its id from `jobs`.",
+    help="The series of one background job of APP: its id from `jobs` (or its queue/name).",
 )
 @click.option(
     "-o",
@@ -132,9 +184,9 @@ async def _stream_to(
 @pass_settings
 def fetch(
     settings: Settings,
-    app_id: int,
-    metric: str,
-    start: TimeSpec,
+    first: str | None,
+    second: str | None,
+    start: TimeSpec | None,
     end: TimeSpec,
     resolution: timedelta | None,
     endpoint_id: str | None,
@@ -149,10 +201,12 @@ def fetch(
     response_time, response_time_95th, errors, throughput, queue_time; of a job, one of
     throughput, execution_time, latency, errors, allocations.
 
+    Units: response_time, response_time_95th, queue_time, execution_time and
+    latency in ms; throughput per minute; apdex 0 to 1; errors per step.
     Points stream out as they arrive (jsonl, csv, json), so a month at one
     minute needs no more memory than a day. Times are UTC; each point is the
     start of its bucket, and the window is half-open: buckets from the one
-    holding --from up to, not including, --to.
+    holding --from up to, not including, --to. Scout keeps about 30 days.
 
     \b
     scout-async fetch 101 response_time --from 24h
@@ -163,7 +217,17 @@ def fetch(
     """
     if endpoint_id is not None and job_id is not None:
         raise click.UsageError("--endpoint and --job exclude each other: pass one of them")
+    if second is None and first is not None and first.isdigit():
+        raise click.UsageError(
+            "Missing argument 'METRIC'. Choose from: " + ", ".join(_ALL_METRICS) + "."
+        )
+    app_id, metric = app_and(settings, first, second, "METRIC", numeric=False)
+    metric = click.Choice(_ALL_METRICS).convert(metric, None, click.get_current_context())
     _check_metric(metric, job_id)
+    if start is None:
+        raise click.UsageError("Missing option '--from'.")
+    endpoint_id = None if endpoint_id is None else endpoint_ref(endpoint_id)
+    job_id = None if job_id is None else job_ref(job_id)
     try:
         start_at, end_at = resolve_window(start, end, settings.now())
     except ValueError as exc:
@@ -186,29 +250,42 @@ def fetch(
         else ("endpoint_id", endpoint_id)
         if endpoint_id is not None
         else ("job_id", str(job_id)),
+        unit=metric_unit(metric, job=job_id is not None),
     )
-    chosen = fmt or default_format(output, stdout_is_terminal=sys.stdout.isatty())
+    to_stdout = output is None or str(output) == "-"
+    if fmt is not None:
+        chosen = fmt
+    elif settings.json and to_stdout:
+        chosen = "json"
+    else:
+        chosen = default_format(output, stdout_is_terminal=sys.stdout.isatty())
     settings.require_key()  # before creating the output file
     errors = stderr_console()
+    # Lines streaming to a terminal are their own progress; a bar on the same screen would be
+    # drawn in between them.
+    lines_on_screen = to_stdout and chosen != "table" and sys.stdout.isatty()
+    bars = make_console(sys.stderr, force_interactive=False) if lines_on_screen else errors
+    beat = 0.0 if lines_on_screen else settings.heartbeat
     with open_output(output) as out:
-        console = make_console(out) if output is None or str(output) == "-" else _file_console(out)
+        console = make_console(out) if to_stdout else _file_console(out)
         writer = make_writer(chosen, out, info, console)
-        count = anyio.run(_stream_to, settings, info, chunks, writer, errors)
+        fetched = run_loop(lambda: _stream_to(settings, info, chunks, writer, bars, beat))
         writer.close()
-    if output is not None and str(output) != "-":
+    if not to_stdout:
         errors.print(
-            f"wrote {count:,} points ({format_step(step)} step, {chosen}) to {output}",
+            f"wrote {fetched.count:,} points ({format_step(step)} step, {chosen}) to {output}",
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
-    elif count == 0 and chosen != "table":
+    elif fetched.count == 0 and chosen != "table":
         errors.print(
             "note: no points in this window (Scout keeps about 30 days of metrics)",
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
+    _retention_note(info, fetched, settings.now())
 
 
 def _file_console(out: TextIO) -> Console:

@@ -11,9 +11,16 @@ from rich.text import Text
 from ..._client import ScoutClient
 from ..._resources.insights import INSIGHT_TYPES
 from ...types._models import Insight, InsightGroup, InsightsOverview
-from ..context import Settings, pass_settings, run_with_client
-from ..options import TIME, format_option, window
-from ..render import Column, listing_console, print_json, print_table, when
+from ..context import Settings, choose_format, pass_settings, run_with_client
+from ..options import APP_ARGUMENT, TIME, app_option, format_option, resolve_app, window
+from ..render import (
+    Column,
+    listing_console,
+    print_json,
+    print_listing,
+    print_table,
+    table_time,
+)
 from ..times import TIME_HELP, TimeSpec, format_instant, parse_time_spec
 
 __all__ = ["insights"]
@@ -33,19 +40,19 @@ def _new(insight: Insight) -> Text | str:
 
 
 CURRENT_COLUMNS = (
-    Column("type", lambda i: i.insight_type or "-", no_wrap=True),
-    Column("where", lambda i: i.name or i.metric_name or "-"),
-    Column("first seen", lambda i: when(i.first_seen_at), no_wrap=True),
-    Column("", _new),
-    Column("details", _details),
+    Column("type", lambda i: i.insight_type or "-", kind="text"),
+    Column("where", lambda i: i.name or i.metric_name or "-", kind="text"),
+    Column("first seen (UTC)", lambda i: table_time(i.first_seen_at), kind="time"),
+    Column("", _new, kind="text"),
+    Column("details", _details, kind="text"),
 )
 
 HISTORY_COLUMNS = (
-    Column("first seen", lambda i: when(i.first_seen_at), no_wrap=True),
-    Column("type", lambda i: i.insight_type or "-", no_wrap=True),
-    Column("where", lambda i: i.metric_name or i.name or "-"),
-    Column("details", _details),
-    Column("trace", lambda i: "-" if i.trace is None else str(i.trace.id), no_wrap=True),
+    Column("first seen (UTC)", lambda i: table_time(i.first_seen_at), kind="time"),
+    Column("type", lambda i: i.insight_type or "-", kind="text"),
+    Column("where", lambda i: i.metric_name or i.name or "-", kind="text"),
+    Column("details", _details, kind="text"),
+    Column("trace", lambda i: "-" if i.trace is None else str(i.trace.id), kind="number"),
 )
 
 
@@ -57,7 +64,7 @@ def _counts(groups: dict[str, InsightGroup]) -> str:
     return " · ".join(parts)
 
 
-def _print_current(groups: dict[str, InsightGroup]) -> None:
+def _print_current(groups: dict[str, InsightGroup], limit: int | None) -> None:
     timeframe = next((g.timeframe for g in groups.values() if g.timeframe is not None), None)
     heading = _counts(groups)
     if timeframe is not None and timeframe.start_time and timeframe.end_time:
@@ -66,11 +73,12 @@ def _print_current(groups: dict[str, InsightGroup]) -> None:
         )
     listing_console().print(heading, markup=False, highlight=False, soft_wrap=True)
     items = [item for group in groups.values() for item in group.items]
-    print_table(items, CURRENT_COLUMNS, empty="no current insights")
+    print_table(items, CURRENT_COLUMNS, empty="no current insights", limit=limit)
 
 
 @click.command()
-@click.argument("app_id", metavar="APP", type=click.IntRange(min=1))
+@APP_ARGUMENT
+@app_option
 @click.option(
     "--type",
     "kind",
@@ -109,13 +117,13 @@ def _print_current(groups: dict[str, InsightGroup]) -> None:
 @pass_settings
 def insights(
     settings: Settings,
-    app_id: int,
+    app_id: int | None,
     kind: str | None,
     limit: int,
     history: bool,
     start: TimeSpec | None,
     end: TimeSpec | None,
-    fmt: str,
+    fmt: str | None,
 ) -> None:
     """List APP's insights: N+1 queries, memory bloat and slow queries, with where they happen
     and their facts (the SQL, call counts, allocations).
@@ -125,27 +133,32 @@ def insights(
     scout-async insights 101 --type slow_query --limit 5
     scout-async insights 101 --history --from 14d --type n_plus_one --format json
     """
+    if not history and (start is not None or end is not None):
+        raise click.UsageError("--from/--to select the --history window: add --history")
+    app = resolve_app(settings, app_id)
+    chosen = choose_format(fmt, settings, "table")
     if not history:
-        if start is not None or end is not None:
-            raise click.UsageError("--from/--to select the --history window: add --history")
-        current = run_with_client(settings, lambda client: _current(client, app_id, kind, limit))
-        if fmt == "json":
+        current = run_with_client(settings, lambda client: _current(client, app, kind, limit))
+        if chosen == "json":
             print_json(current)
         elif isinstance(current, InsightsOverview):
-            _print_current(current.groups)
+            _print_current(current.groups, settings.limit)
         else:
-            _print_current({current.insight_type or str(kind): current})
+            _print_current({current.insight_type or str(kind): current}, settings.limit)
         return
     start_at, end_at = window(
         start or parse_time_spec("7d"), end or parse_time_spec("now"), settings.now()
     )
     found = run_with_client(
-        settings, lambda client: _history(client, app_id, kind, limit, start_at, end_at)
+        settings, lambda client: _history(client, app, kind, limit, start_at, end_at)
     )
-    if fmt == "json":
-        print_json(found)
-    else:
-        print_table(found, HISTORY_COLUMNS, empty="no insights first seen in this window")
+    print_listing(
+        found,
+        HISTORY_COLUMNS,
+        fmt=chosen,
+        empty="no insights first seen in this window",
+        limit=settings.limit,
+    )
 
 
 async def _current(

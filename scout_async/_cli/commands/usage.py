@@ -1,14 +1,26 @@
-"""``usage``: the organization's usage in the current billing period."""
+"""``usage``: the organization's usage in the current billing period; with ``--by-day`` or
+``--by-app``, web transactions counted from each app's throughput (requests per minute times the
+step), per UTC day and/or per app, as Scout's Go CLI counts them."""
 
 from __future__ import annotations
 
+import contextlib
+from collections import defaultdict
+from datetime import datetime
+
+import anyio
 import click
 from rich.console import RenderableType
 
+from ..._client import ScoutClient
+from ..._series.planner import plan_range
 from ...types._models import Usage
-from ..context import Settings, pass_settings, run_with_client
-from ..options import format_option
-from ..render import facts_table, listing_console, print_json, when
+from ..context import Settings, choose_format, pass_settings, run_with_client, stderr_console
+from ..options import TIME, format_option, limit_option, listing_limit, window
+from ..progress import heartbeat, make_progress
+from ..render import Column, facts_table, listing_console, print_json, print_listing, when
+from ..stop import run_loop
+from ..times import TIME_HELP, TimeSpec, parse_time_spec
 
 __all__ = ["usage"]
 
@@ -45,19 +57,139 @@ def _print_usage(found: Usage) -> None:
     listing_console().print(facts_table(rows))
 
 
+Key = tuple[str, int]  # (UTC day, app id)
+
+
+async def _transactions(
+    settings: Settings, start: datetime, end: datetime
+) -> tuple[dict[Key, float], dict[int, str]]:
+    """Web transactions per (day, app): each throughput point (rpm) times its step in minutes."""
+    counts: dict[Key, float] = defaultdict(float)
+    console = stderr_console()
+    async with settings.client() as client:
+        apps = {app.id: app.name for app in await client.apps.list()}
+        with (
+            make_progress(console, transient=True) as progress,
+            heartbeat(progress, console, settings.heartbeat, name="usage"),
+        ):
+            task = progress.add_task("throughput", total=len(apps), unit="apps")
+
+            minutes = plan_range(start, end, None)[0].step.total_seconds() / 60
+
+            async def one(app_id: int, client: ScoutClient) -> None:
+                stream = client.metrics.stream(app_id, "throughput", start=start, end=end)
+                async with contextlib.aclosing(stream):
+                    async for point in stream:
+                        if point.value is not None:
+                            day = point.time.strftime("%Y-%m-%d")
+                            counts[(day, app_id)] += point.value * minutes
+                progress.advance(task)
+
+            async with anyio.create_task_group() as tg:
+                for app_id in apps:
+                    tg.start_soon(one, app_id, client)
+    return counts, apps
+
+
 @click.command()
+@click.option(
+    "--by-day",
+    is_flag=True,
+    help="Web transactions per UTC day (all apps, or per app with --by-app), counted from "
+    "throughput.",
+)
+@click.option("--by-app", is_flag=True, help="Web transactions per app (per day with --by-day).")
+@click.option(
+    "--from",
+    "start",
+    type=TIME,
+    default=None,
+    help=f"With --by-day/--by-app: the window start.  [default: 30d, what Scout keeps] {TIME_HELP}",
+)
+@click.option(
+    "--to",
+    "end",
+    type=TIME,
+    default=None,
+    help="With --by-day/--by-app: the window end (exclusive).  [default: now]",
+)
 @format_option("table", "json")
+@limit_option
 @pass_settings
-def usage(settings: Settings, fmt: str) -> None:
+def usage(
+    settings: Settings,
+    by_day: bool,
+    by_app: bool,
+    start: TimeSpec | None,
+    end: TimeSpec | None,
+    fmt: str | None,
+) -> None:
     """Show the organization's usage in the current billing period: APM transactions, nodes,
-    errors and log volume, against the plan's limits.
+    errors and log volume, against the plan's limits. With --by-day and/or --by-app: web
+    transactions (requests; background jobs not included) counted from each app's throughput.
 
     \b
     scout-async usage
-    scout-async usage --format json
+    scout-async usage --by-day
+    scout-async usage --by-app --from 7d
+    scout-async usage --by-day --by-app --json
     """
-    found = run_with_client(settings, lambda client: client.usage.get())
-    if fmt == "json":
-        print_json(found)
-    else:
-        _print_usage(found)
+    chosen = choose_format(fmt, settings, "table")
+    if not (by_day or by_app):
+        if start is not None or end is not None:
+            raise click.UsageError("--from/--to select the --by-day/--by-app window: add one")
+        found = run_with_client(settings, lambda client: client.usage.get())
+        if chosen == "json":
+            print_json(found)
+        else:
+            _print_usage(found)
+        return
+    start_at, end_at = window(
+        start or parse_time_spec("30d"), end or parse_time_spec("now"), settings.now()
+    )
+    settings.require_key()
+    counts, names = run_loop(lambda: _transactions(settings, start_at, end_at))
+    rows: dict[tuple[str, int], float] = defaultdict(float)
+    for (day, app_id), value in counts.items():
+        rows[(day if by_day else "", app_id if by_app else 0)] += value
+    total = sum(rows.values()) or 1.0
+    records = [
+        {
+            **({"date": day} if by_day else {}),
+            **({"app_id": app_id, "app_name": names.get(app_id, "")} if by_app else {}),
+            "transactions": round(value),
+            "share": round(value / total, 4),
+        }
+        for (day, app_id), value in sorted(
+            rows.items(), key=lambda kv: (kv[0][0], -kv[1]) if by_day else (-kv[1], kv[0][1])
+        )
+    ]
+    columns = [
+        *([Column("day (UTC)", lambda r: r["date"], kind="number")] if by_day else []),
+        *(
+            [
+                Column("app", lambda r: str(r["app_id"]), justify="right"),
+                Column("name", lambda r: r["app_name"], kind="text"),
+            ]
+            if by_app
+            else []
+        ),
+        Column("transactions", lambda r: f"{r['transactions']:,}", justify="right"),
+        Column("% of total", lambda r: f"{r['share']:.1%}", justify="right"),
+    ]
+    print_listing(
+        records,
+        columns,
+        fmt=chosen,
+        empty="no throughput in this window",
+        limit=listing_limit(settings),
+        units={"transactions": "requests", "share": "fraction"},
+    )
+    if chosen != "json":
+        stderr_console().print(
+            f"Total: {round(sum(rows.values())):,} web transactions, "
+            f"{when(start_at)} → {when(end_at)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
