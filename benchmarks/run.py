@@ -166,7 +166,18 @@ def main() -> None:
         action="append",
         help="server latency of the fetch scenarios, seconds (repeatable; default 0.05 and 0.2)",
     )
-    parser.add_argument("--only", choices=["fetch", "rss", "backfill"], action="append")
+    parser.add_argument(
+        "--only", choices=["fetch", "rss", "backfill", "concurrency"], action="append"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs per cell of the sweep")
+    parser.add_argument(
+        "--http",
+        action="append",
+        choices=["default", "one-pool", "aiohttp"],
+        help="scout_async HTTP layouts of the sweep: 'default' (the client's own pools), "
+        "'one-pool' (one httpx pool of max_concurrency, the layout before issue 17), 'aiohttp' "
+        "(http_client=httpx_aiohttp.HttpxAiohttpClient()); default: all available",
+    )
     args = parser.parse_args()
     if args.child:
         import anyio
@@ -180,15 +191,20 @@ def main() -> None:
             result = anyio.run(_child_plain, url, float(days), int(conc))
         else:
             sys.path.insert(0, str(HERE))
-            from bench_backfill import run_child
+            if scenario.startswith("sweep-"):
+                from bench_concurrency import run_child as run_sweep
 
-            result = run_child(scenario, rest)
+                result = run_sweep(scenario, rest)
+            else:
+                from bench_backfill import run_child
+
+                result = run_child(scenario, rest)
         print(json.dumps(result))
         return
 
     import tempfile
 
-    only = set(args.only or ["fetch", "rss", "backfill"])
+    only = set(args.only or ["fetch", "rss", "backfill", "concurrency"])
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         latencies = args.latency or [0.05, 0.2]
@@ -215,6 +231,18 @@ def main() -> None:
             from bench_backfill import report
 
             report(tmp)
+        if "concurrency" in only:
+            sys.path.insert(0, str(HERE))
+            import importlib.util
+
+            from bench_concurrency import report as sweep
+
+            transports = args.http or (
+                ["default", "one-pool", "aiohttp"]
+                if importlib.util.find_spec("httpx_aiohttp")
+                else ["default", "one-pool"]
+            )
+            sweep(args.runs, transports)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ import pytest
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
-CLIENT_DEPENDENCIES = {"httpx", "anyio", "attrs", "cattrs"}
-OPTIONAL = ("click", "rich", "starlette", "uvicorn", "pyarrow")
+CLIENT_DEPENDENCIES = {"httpx", "anyio", "attrs", "cattrs", "sniffio"}
+OPTIONAL = ("click", "rich", "starlette", "uvicorn", "pyarrow", "prometheus_client")
 
 # Runs first in the child: every optional package (and what it would import) cannot be found.
 HIDE = textwrap.dedent(
@@ -69,6 +69,7 @@ def test_the_package_depends_only_on_the_client_stack() -> None:
         ("cli", {"click", "rich"}),
         ("simulator", {"starlette", "uvicorn"}),
         ("parquet", {"pyarrow"}),
+        ("prometheus", {"prometheus-client"}),
     ],
 )
 def test_each_extra_brings_its_packages(extra: str, packages: set[str]) -> None:
@@ -76,7 +77,8 @@ def test_each_extra_brings_its_packages(extra: str, packages: set[str]) -> None:
 
 
 def test_the_test_extra_brings_every_optional_package() -> None:
-    assert set(OPTIONAL) <= brought_by("test")
+    # OPTIONAL holds import names; a distribution's name has "-" for "_" (prometheus-client).
+    assert {name.replace("_", "-") for name in OPTIONAL} <= brought_by("test")
 
 
 def test_the_client_works_without_any_extra() -> None:
@@ -102,7 +104,7 @@ def test_the_client_works_without_any_extra() -> None:
         anyio.run(main)
         import sys
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in {"click", "rich",
-                        "starlette", "uvicorn", "pyarrow"})
+                        "starlette", "uvicorn", "pyarrow", "prometheus_client"})
         print("loaded:", loaded)
     """
     result = run_without_extras(code)
