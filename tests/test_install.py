@@ -20,19 +20,25 @@ ROOT = Path(__file__).resolve().parents[1]
 CLIENT_DEPENDENCIES = {"httpx", "anyio", "attrs", "cattrs", "sniffio"}
 OPTIONAL = ("click", "rich", "starlette", "uvicorn", "pyarrow", "prometheus_client")
 
-# Runs first in the child: every optional package (and what it would import) cannot be found.
-HIDE = textwrap.dedent(
-    f"""
-    import importlib.abc, sys
-    HIDDEN = {OPTIONAL!r}
-    class Hide(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in HIDDEN:
-                raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
-            return None
-    sys.meta_path.insert(0, Hide())
-    """
-)
+
+def hiding(packages: tuple[str, ...]) -> str:
+    """Code that, run first in a child interpreter, makes ``packages`` (and what they would
+    import) impossible to find, as if they were not installed."""
+    return textwrap.dedent(
+        f"""
+        import importlib.abc, sys
+        HIDDEN = {packages!r}
+        class Hide(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in HIDDEN:
+                    raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+                return None
+        sys.meta_path.insert(0, Hide())
+        """
+    )
+
+
+HIDE = hiding(OPTIONAL)
 
 
 def run_without_extras(code: str, *args: str) -> subprocess.CompletedProcess[str]:

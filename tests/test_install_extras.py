@@ -12,23 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_install import brought_by
+from tests.test_install import brought_by, hiding
 
 ROOT = Path(__file__).resolve().parents[1]
 HIDDEN = ("psycopg", "psycopg_binary", "psycopg_c", "dlt", "duckdb")
 
-HIDE = textwrap.dedent(
-    f"""
-    import importlib.abc, sys
-    HIDDEN = {HIDDEN!r}
-    class Hide(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in HIDDEN:
-                raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
-            return None
-    sys.meta_path.insert(0, Hide())
-    """
-)
+HIDE = hiding(HIDDEN)
 
 
 def run_without(code: str, *args: str) -> subprocess.CompletedProcess[str]:
