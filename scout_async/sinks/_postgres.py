@@ -215,6 +215,7 @@ class PostgresSink:
         """One line: what failed, the database (no password), what it said (scrubbed)."""
         said = _scrubbed(str(exc), self._secrets) or type(exc).__name__
         said = said.removeprefix("connection failed: ")
+        _drop_frames(exc)
         return SinkError(f"postgres sink: {doing} {self._shown}: {said}{then}")
 
     def _failed(self, doing: str, exc: BaseException) -> SinkError:
@@ -531,3 +532,14 @@ class PostgresSink:
                     cursor.executemany(sql, rows)
 
         await self._commit(record)
+
+
+def _drop_frames(exc: BaseException | None) -> None:
+    """Forget the frames of ``exc`` and of everything chained to it: the driver's frames hold the
+    connection parameters (the password among them) in their locals, and the error raised in its
+    place keeps ``exc`` as its context, where an error tracker that captures locals would look."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        exc.__traceback__ = None
+        exc = exc.__cause__ or exc.__context__

@@ -9,6 +9,7 @@ import logging
 import sqlite3
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -390,7 +391,20 @@ async def test_bad_credentials_are_one_line_without_the_password(
         'for user "scout"'
     )
     assert data_requests(sim) == 0  # refused before any series was fetched
-    for text in (message, repr(caught.value), caplog.text):
+    # An error tracker that captures locals (Sentry-style) walks the error's chain: the driver's
+    # error it replaced carries no frame (the driver's frames hold the connection parameters).
+    chain: list[BaseException] = []
+    error: BaseException | None = caught.value.__context__
+    while error is not None:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    captured = [
+        "".join(traceback.TracebackException.from_exception(e, capture_locals=True).format())
+        for e in chain
+    ]
+    assert chain  # the driver's error is kept as the context, its frames dropped
+    assert all(e.__traceback__ is None for e in chain)
+    for text in (message, repr(caught.value), caplog.text, *captured):
         assert wrong not in text
         no_secret(text)
 
