@@ -47,7 +47,7 @@ from ._bulk.selection import AppsArg, select
 from ._client import ScoutClient
 from ._constants import DEFAULT_LATENESS
 from ._exceptions import ArgumentError
-from ._resources.metrics import APP_METRICS, series_reader
+from ._resources.metrics import APP_METRICS
 from ._series.planner import Chunk, plan_range
 from ._series.steps import floor_to_grid, format_step, parse_step
 from ._time import display_time, parse_time
@@ -231,7 +231,7 @@ class _Driver:
         """The points of each series over its chunks, in ``todo``'s order; up to the client's
         ``max_concurrency`` series at once (their requests share its one limit)."""
         assert self.portal is not None
-        ahead = max(1, self.client._core.max_concurrency)
+        ahead = max(1, self.client.max_concurrency)
         pending: list[tuple[list[Chunk], concurrent.futures.Future[list[Point]]]] = []
         queue = list(todo)
         while queue or pending:
@@ -243,15 +243,15 @@ class _Driver:
             yield chunks, future.result()
 
     async def _read(self, app_id: int, metric: str, chunks: list[Chunk]) -> list[Point]:
-        core = self.client._core
-        # The plan ends at the last complete bucket by this source's own lateness: nothing to cut.
-        reader = series_reader(
-            core, app_id, metric, chunks, window=core.max_concurrency, lateness=timedelta(0)
+        # The window of the plan, read through the client's own series call: the same window at
+        # the same step is planned into the same chunks. The plan already ends at the last
+        # complete bucket by this source's own lateness, so nothing is cut (partial=True).
+        series = await self.client.metrics.get(
+            app_id,
+            metric,
+            start=chunks[0].owned_start,
+            end=chunks[-1].owned_end,
+            resolution=chunks[0].step,
+            partial=True,
         )
-        points: list[Point] = []
-
-        async def keep(chunk: Chunk, found: list[Point]) -> None:
-            points.extend(found)
-
-        await reader.read_chunks(keep)
-        return points
+        return list(series.points)
