@@ -37,7 +37,7 @@ import concurrent.futures
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Tuple  # noqa: UP035 - see the annotation of `shard` below
 
 import anyio
 import anyio.from_thread
@@ -79,7 +79,9 @@ def scout_source(
     lookback: timedelta = timedelta(days=30),
     lateness: timedelta = DEFAULT_LATENESS,
     endpoint_window: timedelta = timedelta(days=1),
-    shard: tuple[int, int] | None = None,
+    # typing.Tuple: dlt reads this annotation to inject config, and on Python 3.10 it cannot
+    # inspect the builtin generic tuple[int, int] (issubclass() arg 1 must be a class).
+    shard: Tuple[int, int] | None = None,  # noqa: UP006
     api_key: str | None = dlt.secrets.value,
     base_url: str | None = None,
     client: ClientFactory | None = None,
