@@ -2,39 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import anyio
-import psutil
 import pytest
 
 import scout_async
 from scout_async.testing import DEFAULT_API_KEY, Fault, ScoutSimulator, SimulatorServer
 from tests.conftest import VirtualClock
-
-NOW = datetime(2026, 7, 5, 17, 20, 11, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def sim() -> ScoutSimulator:
-    return ScoutSimulator(now=NOW)
-
-
-@pytest.fixture
-async def server(sim: ScoutSimulator) -> AsyncIterator[SimulatorServer]:
-    async with SimulatorServer(sim) as running:
-        yield running
-
-
-def open_connections(port: int) -> int:
-    """This process's established TCP connections to ``port``."""
-    return sum(
-        1
-        for c in psutil.Process(os.getpid()).net_connections(kind="tcp")
-        if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
-    )
+from tests.core.conftest import NOW, open_connections
 
 
 def client_for(server: SimulatorServer, **kwargs: object) -> scout_async.ScoutClient:
