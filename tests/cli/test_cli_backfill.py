@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -364,7 +365,18 @@ def test_ctrl_c_before_the_first_checkpoint_says_to_start_again(tmp_path: Path) 
     slow.add_fault(Fault(path="/apps", latency=2.0))  # Ctrl-C comes while the apps are listed
     output = tmp_path / "out.csv"
     with SimulatorServer(slow) as running:
-        ctrl_c = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+        stop = threading.Event()
+
+        def press_ctrl_c_while_the_apps_are_listed() -> None:
+            # Not on a timer: on a loaded machine the job may not be under way yet after any
+            # fixed delay. The listing is in flight once the simulator holds a request.
+            while not stop.is_set():
+                if slow.in_flight:
+                    os.kill(os.getpid(), signal.SIGINT)
+                    return
+                time.sleep(0.01)
+
+        ctrl_c = threading.Thread(target=press_ctrl_c_while_the_apps_are_listed)
         ctrl_c.start()
         try:
             interrupted = cli(
@@ -372,7 +384,8 @@ def test_ctrl_c_before_the_first_checkpoint_says_to_start_again(tmp_path: Path) 
                 "backfill", "--apps", "all", "--metrics", "throughput", *WINDOW, "-o", str(output),
             )  # fmt: skip
         finally:
-            ctrl_c.cancel()
+            stop.set()
+            ctrl_c.join()
         assert interrupted.exit_code == 130
         line = one_error_line(interrupted)
         assert line.startswith("error: interrupted (SIGINT) before anything was written. ")
