@@ -37,7 +37,7 @@ from ._resources.metrics import APP_METRICS, JOB_METRICS
 from ._series.planner import Chunk, plan_range
 from ._series.steps import STEPS
 from ._version import __version__
-from .types import App, Point, Series
+from .types import App, Point, Points, Series
 
 __all__ = [
     "APIConnectionError",
@@ -59,6 +59,7 @@ __all__ = [
     "JOB_METRICS",
     "NotFoundError",
     "Point",
+    "Points",
     "PollUpdate",
     "Progress",
     "RateLimitError",

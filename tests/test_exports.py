@@ -37,7 +37,7 @@ def test_argument_errors_are_also_the_builtin_errors() -> None:
 
 def test_the_tiers_do_not_overlap_needlessly() -> None:
     # The front keeps the client-level names; the API models live in scout_async.types only.
-    api_models = set(scout_async.types.__all__) - {"App", "Point", "Series"}
+    api_models = set(scout_async.types.__all__) - {"App", "Point", "Points", "Series"}
     assert not api_models & set(scout_async.__all__)
     sink_names = set(scout_async.sinks.__all__) - {"Point"}
     assert not sink_names & set(scout_async.__all__)
@@ -48,5 +48,6 @@ def test_every_api_model_is_in_the_converters_registry() -> None:
     from scout_async.types._convert import API_MODELS
 
     exported = {getattr(scout_async.types, name) for name in scout_async.types.__all__}
-    # Point and Series are built by the client, Listing and Page hold what it lists.
-    assert exported - {scout_async.Point, scout_async.Series, Listing, Page} == API_MODELS
+    # Point, Points and Series are built by the client, Listing and Page hold what it lists.
+    built = {scout_async.Point, scout_async.Points, scout_async.Series, Listing, Page}
+    assert exported - built == API_MODELS

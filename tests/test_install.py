@@ -18,7 +18,17 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_DEPENDENCIES = {"httpx", "anyio", "attrs", "cattrs", "sniffio"}
-OPTIONAL = ("click", "rich", "starlette", "uvicorn", "pyarrow", "prometheus_client")
+OPTIONAL = (
+    "click",
+    "rich",
+    "starlette",
+    "uvicorn",
+    "pyarrow",
+    "prometheus_client",
+    "pandas",
+    "polars",
+    "numpy",
+)
 
 
 def hiding(packages: tuple[str, ...]) -> str:
@@ -76,6 +86,9 @@ def test_the_package_depends_only_on_the_client_stack() -> None:
         ("simulator", {"starlette", "uvicorn"}),
         ("parquet", {"pyarrow"}),
         ("prometheus", {"prometheus-client"}),
+        ("arrow", {"pyarrow"}),
+        ("pandas", {"pandas"}),
+        ("polars", {"polars", "numpy"}),
     ],
 )
 def test_each_extra_brings_its_packages(extra: str, packages: set[str]) -> None:
@@ -91,7 +104,7 @@ def test_the_client_works_without_any_extra() -> None:
     code = """
         import anyio, httpx, json
         from datetime import datetime, timedelta, timezone
-        import scout_async, scout_async.types, scout_async.sinks
+        import scout_async, scout_async.types, scout_async.sinks, scout_async.frames
 
         def answer(request):
             body = {"header": {"status": {"code": 200, "message": "OK"}},
@@ -110,7 +123,8 @@ def test_the_client_works_without_any_extra() -> None:
         anyio.run(main)
         import sys
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in {"click", "rich",
-                        "starlette", "uvicorn", "pyarrow", "prometheus_client"})
+                        "starlette", "uvicorn", "pyarrow", "prometheus_client", "pandas",
+                        "polars", "numpy"})
         print("loaded:", loaded)
     """
     result = run_without_extras(code)
@@ -163,3 +177,41 @@ def test_the_parquet_sink_without_its_extra_says_what_to_install(tmp_path: Path)
     result = run_without_extras(code, str(tmp_path / "out.parquet"))
     assert result.returncode == 0, result.stderr
     assert "pip install 'scout-async[parquet]'" in result.stdout
+
+
+def test_the_frames_without_their_extras_say_what_to_install() -> None:
+    code = """
+        from datetime import timedelta
+        from scout_async import Series, frames
+        series = Series(101, "throughput", timedelta(minutes=1), [])
+        for convert in (
+            series.to_arrow,
+            series.to_pandas,
+            series.to_polars,
+            lambda: frames.to_arrow([series], layout="wide"),
+            lambda: frames.to_pandas([series]),
+            lambda: frames.to_polars([series]),
+            lambda: frames.points_to_arrow_arrays(series.points),
+        ):
+            try:
+                convert()
+            except ImportError as exc:
+                print(exc)
+    """
+    result = run_without_extras(code)
+    assert result.returncode == 0, result.stderr
+    arrow = "needs pyarrow, which is not installed: pip install 'scout-async[arrow]' (or pip "
+    arrow += "install pyarrow)"
+    pandas = "to_pandas needs pandas, which is not installed: pip install 'scout-async[pandas]' "
+    pandas += "(or pip install pandas)"
+    polars = "to_polars needs polars, which is not installed: pip install 'scout-async[polars]' "
+    polars += "(or pip install polars)"
+    assert result.stdout.splitlines() == [
+        f"to_arrow {arrow}",
+        pandas,
+        polars,
+        f"to_arrow {arrow}",
+        pandas,
+        polars,
+        f"points_to_arrow_arrays {arrow}",
+    ]

@@ -89,3 +89,27 @@ def test_the_dlt_source_without_dlt_says_what_to_install() -> None:
         "scout_async.dlt needs dlt, which is not installed: pip install 'scout-async[dlt]' "
         "(or pip install dlt)"
     ]
+
+
+def test_polars_without_numpy_says_what_to_install() -> None:
+    code = """
+        from datetime import timedelta
+        from scout_async import Series
+        try:
+            Series(101, "throughput", timedelta(minutes=1), []).to_polars()
+        except ImportError as exc:
+            print(exc)
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", hiding(("numpy",)) + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "to_polars needs numpy, which is not installed: pip install 'scout-async[polars]' "
+        "(or pip install numpy)"
+    ]

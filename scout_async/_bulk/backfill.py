@@ -39,6 +39,7 @@ import contextlib
 import inspect
 import math
 import os
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -70,7 +71,7 @@ from .._series.instants import require_aware
 from .._series.planner import Chunk, plan_series
 from .._series.steps import floor_to_grid
 from ..sinks import Sink, open_sink
-from ..types._models import Point
+from ..types._points import Points, ceil_seconds
 from .checkpoint import (
     Checkpoint,
     CheckpointStore,
@@ -391,17 +392,17 @@ class _Job:
             except _JobFailure as failure:
                 self._fail_job(failure.error)
 
-    async def _write(self, key: SeriesKey, chunk: Chunk, points: list[Point]) -> None:
+    async def _write(self, key: SeriesKey, chunk: Chunk, points: Points) -> None:
         async with self._lock:
             try:
                 # The write and its watermark are one step: a cancellation between them would
                 # leave rows in the output that the checkpoint says are still to come.
                 with anyio.CancelScope(shield=True):
                     mark = self._marks[key]
-                    if mark is not None and points and points[0].time < mark:
+                    if mark is not None and points:
                         # The chunk an earlier run stopped inside (at the bucket then in
                         # progress): its points before the watermark are written already.
-                        points = [p for p in points if p.time >= mark]
+                        points = points[bisect_left(points.times, ceil_seconds(mark)) :]
                     await self._sink.write(key[0], key[1], points)
                     # Never past the bucket in progress: the next run fetches it once closed.
                     self._marks[key] = min(

@@ -48,7 +48,7 @@ from .._resources.metrics import Metrics, series_reader
 from .._series.instants import require_aware
 from .._series.planner import Chunk, plan_range
 from .._series.steps import floor_to_grid, parse_step
-from ..types._models import Point
+from ..types._points import Points, as_points
 from .selection import (
     ALL_METRICS,
     AppsArg,
@@ -72,7 +72,8 @@ class PollUpdate:
     """New buckets of one series, or why they could not be fetched.
 
     With ``error`` None, ``points`` are the buckets in ``[start, end)`` (in time order; a bucket
-    Scout has no point for is simply absent), each delivered by exactly one update. With
+    Scout has no point for is simply absent), each delivered by exactly one update; they are
+    columnar (``Points``: ``points.times``, ``points.values``; a ``Point`` per item read). With
     ``error`` set, ``[start, end)`` was not fetched and is retried at the next poll.
 
     ``metric == "*"`` (always with ``error``): with ``metrics="all"``, the app's metrics could
@@ -89,7 +90,7 @@ class PollUpdate:
     metric: str
     start: datetime
     end: datetime
-    points: tuple[Point, ...] = ()
+    points: Points = attrs.field(factory=Points, converter=as_points)
     error: ScoutError | None = None
 
 
@@ -327,12 +328,12 @@ class _Poller:
         app_id, metric = key
         start = self._marks[key]
         reached = start
-        points: list[Point] = []
+        parts: list[Points] = []
         error: ScoutError | None = None
 
-        async def take(chunk: Chunk, chunk_points: list[Point]) -> None:
+        async def take(chunk: Chunk, chunk_points: Points) -> None:
             nonlocal reached
-            points.extend(chunk_points)
+            parts.append(chunk_points)
             reached = chunk.owned_end
 
         try:
@@ -363,7 +364,7 @@ class _Poller:
             return
         try:
             if reached > start:
-                await send.send(PollUpdate(app_id, metric, start, reached, tuple(points)))
+                await send.send(PollUpdate(app_id, metric, start, reached, Points.concat(parts)))
                 self._marks[key] = reached
             if error is not None:
                 await send.send(PollUpdate(app_id, metric, reached, horizon, error=error))

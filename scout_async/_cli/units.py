@@ -4,11 +4,13 @@ Scout's FAQ), and how a value is written with its unit.
 Scout documents: response times and queue time in milliseconds, throughput in requests per
 minute, an endpoint's error rate as a fraction. It does not document the apdex range (an apdex
 score is 0 to 1 by definition) nor whether ``errors`` counts per step: the units below say so.
+The metric series' units live in ``scout_async._units`` (the DataFrames and Arrow tables carry
+them too); the listings' are here.
 """
 
 from __future__ import annotations
 
-import attrs
+from .._units import APP_METRIC_UNITS, JOB_METRIC_UNITS, Unit, metric_unit
 
 __all__ = [
     "APP_METRIC_UNITS",
@@ -23,34 +25,6 @@ __all__ = [
 ]
 
 
-@attrs.frozen
-class Unit:
-    """``symbol`` follows a number (``127.7 ms``); ``meaning`` says it in words."""
-
-    symbol: str
-    meaning: str
-
-
-MS = Unit("ms", "milliseconds")
-RPM = Unit("rpm", "requests per minute")
-ERRORS = Unit("errors", "errors per step (a count; Scout does not document it)")
-APDEX = Unit("apdex", "apdex score, 0 (all frustrated) to 1 (all satisfied)")
-
-APP_METRIC_UNITS: dict[str, Unit] = {
-    "apdex": APDEX,
-    "response_time": MS,
-    "response_time_95th": MS,
-    "errors": ERRORS,
-    "throughput": RPM,
-    "queue_time": MS,
-}
-JOB_METRIC_UNITS: dict[str, Unit] = {
-    "throughput": Unit("jobs/min", "jobs per minute"),
-    "execution_time": MS,
-    "latency": MS,
-    "errors": ERRORS,
-    "allocations": Unit("allocs", "object allocations per job"),
-}
 #: The figures of a listing, by field name: what each record's ``units`` holds in JSON.
 ENDPOINT_UNITS = {
     "response_time": "ms",
@@ -67,12 +41,6 @@ JOB_UNITS = {
 }
 TRACE_UNITS = {"total_call_time": "ms", "mem_delta": "MB"}
 JOB_TRACE_UNITS = {"duration": "ms"}
-
-
-def metric_unit(metric: str, *, job: bool = False) -> Unit:
-    """The unit of a metric series (of a job with ``job``)."""
-    table = JOB_METRIC_UNITS if job else APP_METRIC_UNITS
-    return table.get(metric, Unit("", "not documented"))
 
 
 def with_unit(value: float | None, unit: Unit | str, digits: int | None = None) -> str:

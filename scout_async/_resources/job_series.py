@@ -18,6 +18,7 @@ from .._exceptions import ResponseFormatError
 from .._series.reader import decode_series
 from ..types._convert import structure
 from ..types._models import Point
+from ..types._points import Points
 
 __all__ = ["decode_job_series", "job_series_results"]
 
@@ -90,5 +91,5 @@ def job_series_results(results: Any, metric: str, path: str) -> Any:
     return reshaped
 
 
-def decode_job_series(results: Any, metric: str, path: str) -> tuple[list[Point], float | None]:
+def decode_job_series(results: Any, metric: str, path: str) -> tuple[Points, float | None]:
     return decode_series(job_series_results(results, metric, path), metric, path)

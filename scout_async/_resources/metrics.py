@@ -10,6 +10,7 @@ the series they read, so a series' path is built in one place.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import logging
 from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime, timedelta
@@ -217,6 +218,36 @@ class Metrics:
         self._core.require_open()
         return reader.stream()
 
+    def stream_batches(
+        self,
+        app_id: int,
+        metric: str,
+        *,
+        start: datetime,
+        end: datetime,
+        resolution: timedelta | str | None = None,
+        endpoint_id: str | None = None,
+        job_id: str | None = None,
+        partial: bool = False,
+    ) -> AsyncGenerator[Series, None]:
+        """``get``'s series one request's worth at a time: a ``Series`` per chunk of the plan,
+        in time order, with bounded memory (at most ``max_concurrency`` chunks held).
+
+        The bulk way to read a long window: each batch is columnar (``batch.times``,
+        ``batch.values``, ``batch.to_arrow()``) and no ``Point`` is made unless you ask. Batches
+        follow one another without overlap or gap in the grid; one may be empty (no data there).
+        ``summary`` is ``None`` on every batch. Arguments are checked now, before any request;
+        break out or cancel at any time. A failure raises with ``resume_from`` set.
+
+        >>> async for batch in client.metrics.stream_batches(101, "throughput", start=t0, end=t1):
+        ...     table = batch.to_arrow()
+        """
+        reader, chunks = self._plan(
+            app_id, metric, start, end, resolution, endpoint_id, job_id, partial
+        )
+        self._core.require_open()
+        return _batches(reader, app_id, metric, chunks[0].step)
+
     def _plan(
         self,
         app_id: object,
@@ -245,3 +276,17 @@ class Metrics:
             partial=partial,
         )
         return reader, chunks
+
+
+async def _batches(
+    reader: SeriesReader, app_id: int, metric: str, step: timedelta
+) -> AsyncGenerator[Series, None]:
+    async with contextlib.aclosing(reader.stream_chunks()) as chunks:
+        async for _, points in chunks:
+            yield Series(
+                app_id=app_id,
+                metric=metric,
+                step=step,
+                points=points,
+                partial_from=reader.open_from(points, step),
+            )

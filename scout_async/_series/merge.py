@@ -3,29 +3,45 @@
 Ownership makes the merge independent of whether the server includes the bucket at ``to`` and of
 widened requests overlapping their neighbours; the step check refuses a series of another
 granularity instead of mixing it in.
+
+Answers are read straight into columns (``Points``): a regular answer, every bucket of a grid once
+and in order (what Scout sends), is checked by comparing its time strings, joined, with the text
+of that grid (``grid_text``), and its times are a ``range``: no per-point parsing. Any other
+answer (gaps, disorder, duplicates, another time form, the spec's ``{timestamp, value}`` objects)
+is read point by point and checked the same way.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from datetime import timedelta
+from array import array
+from bisect import bisect_left
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from itertools import islice
+from operator import sub
 from typing import Any
 
 from .._exceptions import ResponseFormatError, StepMismatchError
-from .._time import display_time, parse_time
+from .._time import display_time, grid_text, parse_time
 from ..types._convert import structure
 from ..types._models import Point
+from ..types._points import Points, ceil_seconds, epoch_seconds, floor_seconds
 from .planner import Chunk
-from .steps import EPOCH, STEPS, format_step
+from .steps import STEPS, format_step
 
-__all__ = ["owned_points", "parse_series_results"]
+__all__ = ["owned_points", "parse_series_results", "read_points"]
+
+_NAN = math.nan
+_NUMBERS = frozenset({float, int})
+_NONE = type(None)
 
 
 def parse_series_results(
     results: Any, metric: str, *, method: str, path: str
-) -> tuple[list[Point], float | None]:
-    """Points and summary from ``{"summaries": {m: n}, "series": {m: [[iso, n], ...]}}``."""
+) -> tuple[Points, float | None]:
+    """Points (in the answer's order) and summary from ``{"summaries": {m: n}, "series": {m:
+    [[iso, n], ...]}}``."""
     if not isinstance(results, dict):
         raise ResponseFormatError(
             f"expected an object with 'series', got {type(results).__name__}",
@@ -50,7 +66,7 @@ def parse_series_results(
             f"series.{metric} is not a list of points", method=method, path=path
         )
     try:
-        points = [_point(item) for item in raw]
+        points = read_points(raw)
     except Exception as exc:
         raise ResponseFormatError(
             f"a point of series.{metric} is malformed: {exc}", method=method, path=path
@@ -64,9 +80,53 @@ def parse_series_results(
     return points, summary
 
 
+def read_points(raw: list[Any]) -> Points:
+    """``[[iso, number | null], ...]`` as columns; raises on a malformed point."""
+    return _regular(raw) or Points.from_points(_point(item) for item in raw)
+
+
+def _regular(raw: list[Any]) -> Points | None:
+    """The fast path: ``raw`` as columns if it is a regular grid of Scout's time strings with
+    numbers or nulls, else ``None`` (and the caller reads it point by point)."""
+    if len(raw) < 2 or type(raw[0]) is not list:
+        return None
+    try:
+        texts, values = zip(*raw, strict=True)
+        first, second = parse_time(texts[0]), parse_time(texts[1])
+    except (TypeError, ValueError):
+        return None
+    start, after = _whole_seconds(first), _whole_seconds(second)
+    if start is None or after is None:
+        return None
+    step = after - start
+    expected = grid_text(start, step, len(texts))
+    try:
+        if expected is None or "".join(texts) != expected:
+            return None
+    except TypeError:  # a time that is not a string
+        return None
+    kinds = set(map(type, values))
+    if not kinds <= _NUMBERS:
+        if not kinds <= _NUMBERS | {_NONE}:
+            return None
+        values = tuple(_NAN if value is None else value for value in values)
+    try:
+        columns = array("d", values)
+    except OverflowError:
+        return None
+    return Points.on_grid(start, step, columns)
+
+
+def _whole_seconds(moment: datetime) -> int | None:
+    try:
+        return epoch_seconds(moment)
+    except ValueError:
+        return None
+
+
 def _point(item: Any) -> Point:
-    # The hot path of every series: a direct read of Scout's [iso, number] pairs; anything else
-    # (the {timestamp, value} objects the spec claims) goes through the converter.
+    # Scout's [iso, number] pairs read directly; anything else (the {timestamp, value} objects
+    # the spec claims) goes through the converter.
     if type(item) is list and len(item) == 2 and type(item[0]) is str:
         value = item[1]
         if value is None or type(value) is float or type(value) is int:
@@ -74,43 +134,66 @@ def _point(item: Any) -> Point:
     return structure(item, Point)
 
 
-def owned_points(points: list[Point], chunk: Chunk, *, method: str, path: str) -> list[Point]:
+def owned_points(
+    points: Points | Sequence[Point], chunk: Chunk, *, method: str, path: str
+) -> Points:
     """The points of ``chunk``'s answer that it owns, in strictly increasing time.
 
     Raises ``StepMismatchError`` if the answer is not on the planned step, and
     ``ResponseFormatError`` if it holds a bucket twice.
     """
-    ordered = sorted(points, key=lambda p: p.time)
-    _check_step(ordered, chunk, method=method, path=path)
-    for before, after in itertools.pairwise(ordered):
-        if before.time == after.time:
+    if not isinstance(points, Points):
+        points = Points.from_points(points)
+    times = points.times
+    if points.grid is None:  # not known to be in order, unique and evenly spaced: check
+        if not all(map(int.__lt__, times, islice(times, 1, None))):
+            order = sorted(range(len(points)), key=times.__getitem__)
+            values = points.values
+            points = Points([times[i] for i in order], [values[i] for i in order])
+            times = points.times
+        gaps = list(map(sub, islice(times, 1, None), times))
+        _check_step(times, gaps, chunk, method=method, path=path)
+        if 0 in gaps:
+            twice = times[gaps.index(0)]
             raise ResponseFormatError(
-                f"the series holds the bucket {display_time(after.time)} twice",
+                f"the series holds the bucket {display_time(_moment(twice))} twice",
                 method=method,
                 path=path,
             )
-    return [p for p in ordered if chunk.owned_start <= p.time < chunk.owned_end]
+    else:
+        _check_step(times, [points.grid] * (len(times) - 1), chunk, method=method, path=path)
+    low = bisect_left(times, ceil_seconds(chunk.owned_start))
+    high = bisect_left(times, ceil_seconds(chunk.owned_end))
+    return points if low == 0 and high == len(times) else points[low:high]
 
 
-def _check_step(ordered: list[Point], chunk: Chunk, *, method: str, path: str) -> None:
+def _moment(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def _check_step(times: Any, gaps: list[int], chunk: Chunk, *, method: str, path: str) -> None:
+    """``gaps``: between each point of ``times`` (in order) and the next."""
     step = chunk.step
+    step_s = int(step.total_seconds())
 
-    def mismatch(actual: timedelta | None, why: str) -> StepMismatchError:
+    def mismatch(actual: int | None, why: str) -> StepMismatchError:
         return StepMismatchError(
             f"expected a series at {format_step(step)}, {why}",
             expected=step,
-            actual=actual,
+            actual=None if actual is None else timedelta(seconds=actual),
             method=method,
             path=path,
         )
 
-    gaps = [b.time - a.time for a, b in itertools.pairwise(ordered) if b.time != a.time]
+    if 0 in gaps:
+        gaps = [gap for gap in gaps if gap]
     finest = min(gaps) if gaps else None
-    for point in ordered:
-        if (point.time - EPOCH) % step:
-            raise mismatch(finest, f"got {display_time(point.time)}, off that grid")
-    if finest is not None and finest < step:
-        raise mismatch(finest, f"got points {format_step(finest)} apart")
+    common = math.gcd(*gaps) if gaps else 0
+    if times and (times[0] % step_s or common % step_s):
+        off = next(t for t in times if t % step_s)
+        raise mismatch(finest, f"got {display_time(_moment(off))}, off that grid")
+    if finest is not None and finest < step_s:
+        raise mismatch(finest, f"got points {format_step(timedelta(seconds=finest))} apart")
     # A coarser answer stays on the grid: it shows as every gap being a multiple of a coarser
     # step, even with a bucket missing here and there. Three gaps at least, so a series that
     # happens to hold a few sparse points is not taken for one.
@@ -118,17 +201,18 @@ def _check_step(ordered: list[Point], chunk: Chunk, *, method: str, path: str) -
     # fill the request window at it (a 5-minute window answered at 2 minutes: 3 points, 2 gaps),
     # up to the bucket at `to` that a server may leave out; sparser, they are a finer series
     # with gaps.
-    if gaps:
-        common = timedelta(seconds=math.gcd(*(int(g.total_seconds()) for g in gaps)))
-        if common > step and (len(gaps) >= 3 or _fills(ordered, chunk, common)):
-            raise mismatch(common, f"got every point a multiple of {format_step(common)} apart")
+    if gaps and common > step_s and (len(gaps) >= 3 or _fills(len(times), chunk, common)):
+        shown = format_step(timedelta(seconds=common))
+        raise mismatch(common, f"got every point a multiple of {shown} apart")
 
 
-def _fills(ordered: list[Point], chunk: Chunk, step: timedelta) -> bool:
-    """Whether ``ordered`` holds all but at most one of the (3 or more) buckets of ``step``
-    that overlap ``chunk``'s request window, ``step`` being one Scout answers at."""
+def _fills(count: int, chunk: Chunk, step_s: int) -> bool:
+    """Whether ``count`` points are all but at most one of the (3 or more) buckets of the step
+    ``step_s`` that overlap ``chunk``'s request window, that step being one Scout answers at."""
+    step = timedelta(seconds=step_s)
     if step not in STEPS:
         return False
-    first = chunk.start - (chunk.start - EPOCH) % step
-    buckets = -(-(chunk.end - first) // step)
-    return buckets >= 3 and len(ordered) >= buckets - 1
+    start = floor_seconds(chunk.start)
+    first = start - start % step_s
+    buckets = -(-(ceil_seconds(chunk.end) - first) // step_s)
+    return buckets >= 3 and count >= buckets - 1

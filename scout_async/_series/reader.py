@@ -6,9 +6,11 @@ backfill and polling.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from bisect import bisect_right
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import anyio
@@ -19,6 +21,7 @@ from .._core import Core
 from .._exceptions import ResponseFormatError, ScoutError, StepMismatchError
 from .._time import display_time, format_time
 from ..types._models import Point
+from ..types._points import Points
 from .fetch import ChunkDone, Failed, Finished, produce_chunks
 from .instants import require_reachable
 from .merge import owned_points, parse_series_results
@@ -28,13 +31,16 @@ from .steps import format_step
 __all__ = ["Decode", "SeriesReader", "decode_series"]
 
 _log = logging.getLogger(LOGGER_NAME)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_SECOND = timedelta(seconds=1)
+_NONE = Points()
 
-Item = ChunkDone[list[Point]] | Failed | Finished
+Item = ChunkDone[Points] | Failed | Finished
 #: ``decode(results, metric, path)``: an answer's points and summary (``parse_series_results``).
-Decode = Callable[[Any, str, str], tuple[list[Point], float | None]]
+Decode = Callable[[Any, str, str], tuple[Points, float | None]]
 
 
-def decode_series(results: Any, metric: str, path: str) -> tuple[list[Point], float | None]:
+def decode_series(results: Any, metric: str, path: str) -> tuple[Points, float | None]:
     return parse_series_results(results, metric, method="GET", path=path)
 
 
@@ -88,7 +94,7 @@ class SeriesReader:
         """The series' API path (no query)."""
         return self._path
 
-    async def _fetch(self, chunk: Chunk) -> list[Point]:
+    async def _fetch(self, chunk: Chunk) -> Points:
         lessons = self._core.exclusive_edges
         if chunk.step in lessons and at_upper_edge(chunk):
             points = await self._fetch_split(chunk)
@@ -102,7 +108,7 @@ class SeriesReader:
                 points = await self._fetch_split(chunk)
         return self._settled(chunk, points)
 
-    async def _fetch_one(self, chunk: Chunk, *, keep_summary: bool) -> list[Point]:
+    async def _fetch_one(self, chunk: Chunk, *, keep_summary: bool) -> Points:
         params = {"from": format_time(chunk.start), "to": format_time(chunk.end)}
         results = await self._core.get(self._path, params)
         points, summary = self._decode(results, self._metric, self._path)
@@ -111,14 +117,12 @@ class SeriesReader:
             self.summary = summary
         return owned
 
-    async def _fetch_split(self, chunk: Chunk) -> list[Point]:
+    async def _fetch_split(self, chunk: Chunk) -> Points:
         # Several requests: no summary of Scout's covers the chunk any more. A piece answered at
         # another step still raises StepMismatchError: that step cannot be reached.
         self.summary = None
-        points: list[Point] = []
-        for piece in split_at_edge(chunk):
-            points.extend(await self._fetch_one(piece, keep_summary=False))
-        return points
+        parts = [await self._fetch_one(piece, keep_summary=False) for piece in split_at_edge(chunk)]
+        return Points.concat(parts)
 
     def _learn(self, chunk: Chunk, actual: timedelta) -> None:
         lessons = self._core.exclusive_edges
@@ -134,27 +138,46 @@ class SeriesReader:
             self._path,
         )
 
-    def _settled(self, chunk: Chunk, points: list[Point]) -> list[Point]:
+    def _settled(self, chunk: Chunk, points: Points) -> Points:
         """``points`` without the buckets that end after the horizon (with ``partial``: all of
         them, the first unsettled one noted in ``partial_from``)."""
-        horizon = self._horizon
-        if horizon is None or not points or points[-1].time + chunk.step <= horizon:
+        closed = self._closed(points, chunk.step)
+        if closed == len(points):
             return points
-        closed = 0
-        while closed < len(points) and points[closed].time + chunk.step <= horizon:
-            closed += 1
         if not self._partial:
             return points[:closed]
-        first = points[closed].time
+        first = _EPOCH + points.times[closed] * _SECOND
         if self.partial_from is None or first < self.partial_from:
             self.partial_from = first
         return points
+
+    def _closed(self, points: Points, step: timedelta) -> int:
+        """How many of ``points`` (from the first) are buckets closed by the horizon."""
+        if self._horizon is None or not points:
+            return len(points)
+        # A bucket has closed when its start + step <= horizon: start <= horizon - step.
+        return bisect_right(points.times, (self._horizon - step - _EPOCH) // _SECOND)
+
+    def open_from(self, points: Points, step: timedelta) -> datetime | None:
+        """The start of the first of ``points`` that had not closed by the horizon (kept only
+        with ``partial``), or ``None``."""
+        closed = self._closed(points, step)
+        return None if closed == len(points) else _EPOCH + points.times[closed] * _SECOND
 
     async def _produce(self, send: anyio.abc.ObjectSendStream[Item]) -> None:
         await produce_chunks(self._chunks, self._fetch, send, window=self._window)
 
     async def stream(self) -> AsyncGenerator[Point, None]:
-        """The series' points in strictly increasing time, as soon as each chunk is in order.
+        """The series' points in strictly increasing time, as soon as each chunk is in order."""
+        # Closing this generator closes the chunks' at once (not when collected): what is in
+        # flight is cancelled as soon as the consumer leaves.
+        async with contextlib.aclosing(self.stream_chunks()) as chunks:
+            async for _, points in chunks:
+                for point in points:
+                    yield point
+
+    async def stream_chunks(self) -> AsyncGenerator[tuple[Chunk, Points], None]:
+        """Each chunk with its points, in plan order, as soon as it is in order.
 
         The producer runs as a background job of the core, so no task group spans a ``yield``.
         """
@@ -169,8 +192,9 @@ class SeriesReader:
         try:
             async with receive:
                 async for item in receive:
-                    for point in guard.take(item):
-                        yield point
+                    points = guard.take(item)
+                    if isinstance(item, ChunkDone):
+                        yield item.chunk, points
             guard.require_finished(self._chunks)
         finally:
             # Only the receiving end is ours: closing it tells a producer waiting in ``send``
@@ -178,7 +202,7 @@ class SeriesReader:
             # its sending end under it made it fail, and log an error, at every abandoned stream.
             scope.cancel()
 
-    async def read_chunks(self, handle: Callable[[Chunk, list[Point]], Awaitable[None]]) -> None:
+    async def read_chunks(self, handle: Callable[[Chunk, Points], Awaitable[None]]) -> None:
         """Await ``handle(chunk, points)`` for each chunk of the plan, in plan order.
 
         For callers that need a chunk's boundaries with its points (backfill checkpoints the
@@ -205,15 +229,15 @@ class SeriesReader:
             raise failure
         guard.require_finished(self._chunks)
 
-    async def collect(self) -> tuple[list[Point], float | None]:
+    async def collect(self) -> tuple[Points, float | None]:
         """Every point of the plan, and Scout's summary when the plan is one request."""
-        points: list[Point] = []
+        parts: list[Points] = []
 
-        async def take(_: Chunk, chunk_points: list[Point]) -> None:
-            points.extend(chunk_points)
+        async def take(_: Chunk, chunk_points: Points) -> None:
+            parts.append(chunk_points)
 
         await self.read_chunks(take)
-        return points, self.summary
+        return (parts[0] if len(parts) == 1 else Points.concat(parts)), self.summary
 
 
 class _OrderGuard:
@@ -221,26 +245,27 @@ class _OrderGuard:
 
     def __init__(self, path: str) -> None:
         self._path = path
-        self._last: datetime | None = None
+        self._last: int | None = None
         self._next_index = 0
         self._finished = False
 
-    def take(self, item: Item) -> list[Point]:
+    def take(self, item: Item) -> Points:
         if isinstance(item, Failed):
             raise item.error
         if isinstance(item, Finished):
             self._finished = True
-            return []
+            return _NONE
         points = item.result
-        if points and self._last is not None and points[0].time <= self._last:
+        times = points.times
+        if times and self._last is not None and times[0] <= self._last:
             raise ResponseFormatError(
-                f"chunk {item.index} starts at {display_time(points[0].time)}, "
+                f"chunk {item.index} starts at {display_time(_EPOCH + times[0] * _SECOND)}, "
                 "not after the previous one",
                 method="GET",
                 path=self._path,
             )
-        if points:
-            self._last = points[-1].time
+        if times:
+            self._last = times[-1]
         self._next_index = item.index + 1
         return points
 

@@ -12,16 +12,24 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import unquote
 
 import attrs
+
+from ._points import Point, Points, as_points
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+    import pyarrow
 
 __all__ = [
     "App",
     "Listing",
     "Page",
     "Point",
+    "Points",
     "Series",
     "AnomalyDeploy",
     "AnomalyEvent",
@@ -64,19 +72,12 @@ class App:
 
 
 @attrs.frozen
-class Point:
-    """One bucket of a series: ``time`` is the bucket's start (aware UTC), ``value`` its value.
-
-    ``value`` is ``None`` where Scout sent a null for the bucket.
-    """
-
-    time: datetime
-    value: float | None
-
-
-@attrs.frozen
 class Series:
     """A metric series at one step, in strictly increasing time, each grid bucket at most once.
+
+    ``points`` is columnar (``Points``): ``series.times`` and ``series.values`` are its arrays
+    (epoch seconds, float64 with ``NaN`` for a missing value), and ``Point`` objects are made
+    only when you index or iterate ``points``. A list of ``Point`` passed in is converted.
 
     ``summary`` is Scout's own summary number when the window took a single request; for a window
     split into several requests it is ``None`` (Scout does not document how it aggregates, so the
@@ -91,9 +92,40 @@ class Series:
     app_id: int
     metric: str
     step: timedelta
-    points: list[Point]
+    points: Points = attrs.field(converter=as_points)
     summary: float | None = None
     partial_from: datetime | None = None
+
+    @property
+    def times(self) -> memoryview:
+        """Bucket starts as whole seconds since 1970-01-01 UTC (int64, read-only, no copy)."""
+        return self.points.times
+
+    @property
+    def values(self) -> memoryview:
+        """Values as float64, ``NaN`` where Scout sent none (read-only, no copy)."""
+        return self.points.values
+
+    def to_arrow(self) -> pyarrow.Table:
+        """The series as a ``pyarrow.Table`` (``time`` timestamp[s, UTC], ``value`` float64 with
+        nulls); needs ``pip install 'scout-async[arrow]'``. See ``scout_async.frames``."""
+        from ..frames import to_arrow
+
+        return to_arrow(self)
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """The series as a pandas ``DataFrame`` indexed by aware UTC time; needs
+        ``pip install 'scout-async[pandas]'``. See ``scout_async.frames``."""
+        from ..frames import to_pandas
+
+        return to_pandas(self)
+
+    def to_polars(self) -> polars.DataFrame:
+        """The series as a polars ``DataFrame`` (``time`` Datetime UTC, ``value``); needs
+        ``pip install 'scout-async[polars]'``. See ``scout_async.frames``."""
+        from ..frames import to_polars
+
+        return to_polars(self)
 
 
 T = TypeVar("T")

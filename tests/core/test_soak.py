@@ -108,7 +108,7 @@ async def read_all(client: scout_async.ScoutClient) -> dict[tuple[int, str], lis
                 series = await client.metrics.get(
                     app_id, metric, start=START, end=NOW, resolution="1m"
                 )
-                points[(app_id, metric)] = series.points
+                points[(app_id, metric)] = list(series.points)
             else:
                 points[(app_id, metric)] = [
                     p

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
@@ -173,7 +173,7 @@ async def test_endpoint_ids_with_plus_slash_and_padding_round_trip(
         assert all(r.status == 200 for r in sim.requests)
 
 
-def assert_uniform(points: list[scout_async.Point], step: timedelta, start: datetime) -> None:
+def assert_uniform(points: Sequence[scout_async.Point], step: timedelta, start: datetime) -> None:
     times = [p.time for p in points]
     assert times[0] <= start < times[0] + step
     assert all(b - a == step for a, b in itertools.pairwise(times))  # one step, no gap, no repeat

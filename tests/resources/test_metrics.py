@@ -77,7 +77,7 @@ async def test_get_and_stream_read_every_metric_of_the_scope_at_its_path(
         for metric in names:
             series = await client.metrics.get(101, metric, start=T0, end=T1, **scope)
             assert (series.app_id, series.metric, series.step) == (101, metric, STEP)
-            assert (series.points, series.summary) == (EXPECTED, 2.0)
+            assert (list(series.points), series.summary) == (EXPECTED, 2.0)
             streamed = await collect(client.metrics.stream(101, metric, start=T0, end=T1, **scope))
             assert streamed == EXPECTED
     assert paths(route) == [

@@ -86,4 +86,90 @@ def test_series_results_accept_nulls_the_spec_shape_and_an_empty_series() -> Non
     got, summary = parse_series_results(results, "m", method="GET", path="/p")
     assert got == [Point(T0, None), Point(T0 + M, 3.0)]
     assert summary == 2.5
-    assert parse_series_results({"series": {}}, "m", method="GET", path="/p") == ([], None)
+    got, summary = parse_series_results({"series": {}}, "m", method="GET", path="/p")
+    assert (list(got), summary) == ([], None)
+
+
+# The columnar decode: a regular answer takes a fast path (its time strings are compared with
+# the grid's text, not parsed one by one); every other answer is read point by point. Both must
+# read the same answer the same way.
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _slow(raw: list[object]) -> list[Point]:
+    from scout_async._series.merge import _point
+
+    return [_point(item) for item in raw]
+
+
+REGULAR: list[list[object]] = [[_iso(T0 + i * M), float(i)] for i in range(90)]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(REGULAR, id="regular"),
+        pytest.param([[t, None if i % 3 else v] for i, (t, v) in enumerate(REGULAR)], id="nulls"),
+        pytest.param([[t, i] for i, (t, _) in enumerate(REGULAR)], id="integers"),
+        pytest.param(REGULAR[:10] + REGULAR[11:], id="a-gap"),
+        pytest.param(REGULAR[::-1], id="reversed"),
+        pytest.param(
+            [*REGULAR[:5], [_iso(T0 + 5 * M).replace("Z", "+00:00"), 5.0], *REGULAR[6:]],
+            id="another-form-in-the-middle",
+        ),
+        pytest.param(
+            [[_iso(T0 + i * 120 * timedelta(seconds=1) + 23 * 60 * M), 1.0] for i in range(50)],
+            id="across-midnight-at-2m",
+        ),
+        pytest.param([{"timestamp": t, "value": v} for t, v in REGULAR[:5]], id="spec-objects"),
+        pytest.param(REGULAR[:1], id="one"),
+        pytest.param([], id="none"),
+    ],
+)
+def test_fast_and_slow_decode_read_every_answer_alike(raw: list[object]) -> None:
+    from scout_async._series.merge import read_points
+
+    assert list(read_points(raw)) == _slow(raw)
+
+
+def test_a_regular_answer_takes_the_fast_path_and_makes_no_point(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scout_async._series import merge
+
+    def refuse(item: object) -> Point:
+        raise AssertionError("parsed point by point")
+
+    monkeypatch.setattr(merge, "_point", refuse)
+    got = merge.read_points(REGULAR)
+    assert list(got.times) == [int((T0 + i * M).timestamp()) for i in range(90)]
+    assert list(got.values) == [float(i) for i in range(90)]
+
+
+@pytest.mark.parametrize(
+    ("raw", "match"),
+    [
+        pytest.param(
+            [*REGULAR[:3], [_iso(T0 + 3 * M), True]], "malformed.*number or null", id="bool"
+        ),
+        pytest.param([*REGULAR[:3], [_iso(T0 + 3 * M), "4"]], "number or null", id="string"),
+        pytest.param([*REGULAR[:3], [_iso(T0 + 3 * M)]], "malformed", id="short-pair"),
+        pytest.param([*REGULAR[:3], ["yesterday", 1.0]], "malformed", id="bad-time"),
+        pytest.param([*REGULAR[:3], [12345, 1.0]], "malformed", id="numeric-time"),
+    ],
+)
+def test_a_malformed_point_in_a_regular_looking_answer_is_an_error(
+    raw: list[object], match: str
+) -> None:
+    with pytest.raises(scout_async.ResponseFormatError, match=match):
+        parse_series_results({"series": {"m": raw}}, "m", method="GET", path="/p")
+
+
+def test_a_duplicated_bucket_in_a_long_answer_is_still_caught() -> None:
+    raw = [*REGULAR[:40], REGULAR[39], *REGULAR[40:]]
+    got, _ = parse_series_results({"series": {"m": raw}}, "m", method="GET", path="/p")
+    with pytest.raises(scout_async.ResponseFormatError, match="twice"):
+        owned_points(got, CHUNK, method="GET", path="/p")
