@@ -93,3 +93,28 @@ def test_the_pytest_example() -> None:
         "-m", "pytest", str(EXAMPLES / "test_with_simulator.py"), "-q", "-p", "no:cacheprovider"
     )
     assert "7 passed" in result.stdout
+
+
+def test_to_dataframe_lines_the_metrics_up_and_writes_parquet(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    target = tmp_path / "app.parquet"
+    result = run(
+        str(EXAMPLES / "to_dataframe.py"), "--days", "1", "--resolution", "5m",
+        "--output", str(target),
+    )  # fmt: skip
+    assert "started the Scout simulator" in result.stdout
+    # A day at 5 min less the bucket not closed yet: 287 or 288 rows, one column per metric.
+    header = next(line for line in result.stdout.splitlines() if " rows x " in line)
+    rows = int(header.split(" rows x ")[0].replace(",", ""))
+    assert rows in (287, 288)
+    assert " rows x 4 metrics" in header
+    table = pq.read_table(target)
+    assert table.column_names == ["app_id", "metric", "time", "value"]
+    assert table.num_rows == 4 * rows
+    assert set(table.column("metric").to_pylist()) == {
+        "throughput",
+        "response_time",
+        "errors",
+        "apdex",
+    }
