@@ -48,6 +48,15 @@ class ScoutClient:
 
     Every request made through one client shares ``max_concurrency`` (requests in flight) and,
     after a 429, one client-wide pause. Use it as ``async with`` or call ``aclose()`` when done.
+
+    ``http_backend`` picks what carries the requests (retries, limits, timeouts, redirects and
+    the key's redaction behave the same on each): ``"httpx"``, httpx's own connection pools;
+    ``"aiohttp"``, httpx-aiohttp's transport: less client CPU per request, the more so the
+    more requests are in flight; asyncio only (``pip install 'scout-async[aiohttp]'``);
+    ``"auto"`` (the default), aiohttp's when it is installed and the client runs on asyncio,
+    httpx's otherwise (trio included). An ``http_client`` passed in is used as it is,
+    whatever ``http_backend`` says. Mocking with respx: its default patches httpcore, under
+    httpx's path only; ``respx.mock(using="httpx")`` answers on both.
     """
 
     def __init__(
@@ -62,6 +71,7 @@ class ScoutClient:
         http_client: httpx.AsyncClient | None = None,
         rate_limit: float | None = None,
         clock: Clock | None = None,
+        http_backend: str = "auto",
     ) -> None:
         config = ClientConfig.from_arguments(
             api_key,
@@ -71,6 +81,7 @@ class ScoutClient:
             max_retries=max_retries,
             max_concurrency=max_concurrency,
             rate_limit=rate_limit,
+            http_backend=http_backend,
         )
         self._core = Core(
             config, http_client=http_client, clock=None if clock is None else check_clock(clock)

@@ -21,7 +21,11 @@ from ._constants import (
 from ._exceptions import ConfigurationError
 from ._redact import Secret, check_api_key
 
-__all__ = ["ClientConfig"]
+__all__ = ["HTTP_BACKENDS", "ClientConfig"]
+
+#: ``ScoutClient(http_backend=...)``: ``"auto"`` takes httpx-aiohttp's transport on asyncio when
+#: it is installed and httpx's own pools everywhere else; the others choose one of them.
+HTTP_BACKENDS = ("auto", "httpx", "aiohttp")
 
 
 @attrs.frozen
@@ -35,6 +39,7 @@ class ClientConfig:
     max_retries: int
     max_concurrency: int
     rate_limit: float | None
+    http_backend: str = "auto"
 
     @classmethod
     def from_arguments(
@@ -47,6 +52,7 @@ class ClientConfig:
         max_retries: object,
         max_concurrency: object,
         rate_limit: object,
+        http_backend: object = "auto",
     ) -> ClientConfig:
         """Check ``ScoutClient``'s arguments; ``None`` key and URL come from the environment."""
         return cls(
@@ -57,6 +63,7 @@ class ClientConfig:
             max_retries=_count("max_retries", max_retries, minimum=0),
             max_concurrency=_count("max_concurrency", max_concurrency, minimum=1),
             rate_limit=_rate_limit(rate_limit),
+            http_backend=_http_backend(http_backend),
         )
 
 
@@ -116,6 +123,16 @@ def _shown_url(url: str) -> str:
 def _auth(value: object) -> str:
     if value not in AUTH_MODES:
         raise ConfigurationError(f"auth must be 'header', 'query' or 'body'; got {value!r}")
+    return str(value)
+
+
+def _http_backend(value: object) -> str:
+    # Whether httpx-aiohttp is installed, and which async library runs, is the core's to find
+    # out (the latter only once a request is made): here only the word is checked.
+    if value not in HTTP_BACKENDS:
+        raise ConfigurationError(
+            f"http_backend must be 'auto', 'httpx' or 'aiohttp'; got {value!r}"
+        )
     return str(value)
 
 

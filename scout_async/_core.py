@@ -9,6 +9,8 @@ is left to httpx.)
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import json
 import logging
 import random
@@ -20,6 +22,7 @@ from typing import Any
 import anyio
 import attrs
 import httpx
+import sniffio
 
 from ._background import BackgroundJobs
 from ._clock import Clock, SystemClock
@@ -29,6 +32,7 @@ from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    ConfigurationError,
     RateLimitError,
     ResponseFormatError,
     ScoutError,
@@ -86,13 +90,24 @@ class Core:
         self._max_retries = config.max_retries
         self._max_retry_after = max_retry_after
         self._owns_http = http_client is None
-        # Several small pools rather than one large one: httpcore scans every connection of a
-        # pool for every request (quadratic in the pool's size), which collapses one pool of 32
-        # or more (benchmarks/bench_concurrency.py). A request goes to the least busy pool.
-        self._pools: list[httpx.AsyncClient] = (
-            [http_client] if http_client is not None else _make_pools(config)
-        )
-        self._pool_load = [0] * len(self._pools)
+        # The HTTP path: "httpx" (several of httpx's pools), "aiohttp" (httpx-aiohttp's
+        # transport) or "given" (the caller's ``http_client``); None until it can be chosen.
+        # "auto" needs the running async library, unknown while no event loop runs (a client
+        # made at import time): then the first request chooses, in ``_settle_http``.
+        self._http: str | None = None
+        self._http_checked = False
+        self._pools: list[httpx.AsyncClient] = []
+        self._pool_load: list[int] = []
+        if http_client is not None:
+            self._use_pools("given", [http_client])
+            self._http_checked = True
+        else:
+            library = _running_library()
+            backend = _choose_http(config.http_backend, library)
+            if backend is not None:
+                self._use_pools(backend, _make_pools(config, backend))
+                # aiohttp's path chosen outside an event loop is checked to run on asyncio.
+                self._http_checked = backend == "httpx" or library is not None
         self.limiter = anyio.CapacityLimiter(config.max_concurrency)
         self._jobs = BackgroundJobs()
         self._rng = rng or random.Random()
@@ -159,8 +174,32 @@ class Core:
 
     @property
     def pool_count(self) -> int:
-        """How many httpx connection pools this core spreads its requests over."""
+        """How many connection pools this core spreads its requests over (httpx clients, each
+        with its own pool); 0 while the HTTP path waits for the first request to be chosen."""
         return len(self._pools)
+
+    @property
+    def http_backend(self) -> str | None:
+        """The HTTP path in use: ``"httpx"``, ``"aiohttp"`` (httpx-aiohttp's transport) or
+        ``"given"`` (the ``http_client`` passed in); ``None`` until the first request chooses
+        (``http_backend="auto"`` with no event loop running at construction)."""
+        return self._http
+
+    def _use_pools(self, backend: str, pools: list[httpx.AsyncClient]) -> None:
+        self._http = backend
+        self._pools = pools
+        self._pool_load = [0] * len(pools)
+
+    def _settle_http(self) -> None:
+        """Choose the HTTP path now that an async library runs (the first request's task), or
+        check that the one chosen at construction runs on it; raises ``ConfigurationError``."""
+        library = _running_library()
+        if self._http is None:
+            backend = _choose_http(self.config.http_backend, library) or "httpx"
+            self._use_pools(backend, _make_pools(self.config, backend))
+        elif self._http == "aiohttp":
+            _choose_http("aiohttp", library)  # raises off asyncio
+        self._http_checked = True
 
     def _build_request(
         self, http: httpx.AsyncClient, path: str, params: Mapping[str, str] | None
@@ -194,6 +233,8 @@ class Core:
         starts here: the frames below held the built request (the key, with query auth).
         """
         self.require_open()
+        if not self._http_checked:
+            self._settle_http()
         retry = 0
         while True:
             await self._wait_for_pause()
@@ -293,6 +334,13 @@ class Core:
             finally:
                 await response.aclose()
         except httpx.TimeoutException as exc:
+            cause = exc.__cause__
+            if cause is not None and _from_aiohttp(cause) and not isinstance(cause, _TIMEOUTS):
+                # httpx-aiohttp maps every aiohttp connection error (refused, reset, the server
+                # hanging up) to httpx.ConnectTimeout: go by aiohttp's own error instead.
+                raise APIConnectionError(
+                    f"connection failed ({_said(cause)})", method="GET", path=path
+                ) from exc
             raise APITimeoutError(
                 f"timed out ({type(exc).__name__})", method="GET", path=path
             ) from exc
@@ -352,9 +400,23 @@ def pool_sizes(max_concurrency: int, pool_size: int = POOL_SIZE) -> list[int]:
     return [base + 1 if i < extra else base for i in range(count)]
 
 
-def _make_pools(config: ClientConfig) -> list[httpx.AsyncClient]:
+AIOHTTP_HINT = "pip install 'scout-async[aiohttp]'"
+
+
+def _make_pools(config: ClientConfig, backend: str) -> list[httpx.AsyncClient]:
     # Every connection a pool may open stays alive for reuse: the limiter never lets more
     # requests in flight than the pools hold together, so none waits for a pool's connection.
+    if backend == "aiohttp":
+        # One aiohttp connector holds them all: it takes an idle connection off a list instead
+        # of scanning the pool, so a large one costs no more per request than a small one
+        # (measured at 16 and 64 in flight: one connector and several of 16 cost the same).
+        make_client = _aiohttp_maker()
+        if make_client is None:  # pragma: no cover - _choose_http checked it just now
+            raise ConfigurationError(f"http_backend='aiohttp' needs httpx-aiohttp: {AIOHTTP_HINT}")
+        return [make_client(timeout=config.timeout, connections=config.max_concurrency)]
+    # Several small httpx pools rather than one large one: httpcore scans every connection of
+    # a pool for every request (quadratic in the pool's size), which collapses one pool of 32
+    # or more (benchmarks/bench_concurrency.py). A request goes to the least busy pool.
     return [
         httpx.AsyncClient(
             timeout=config.timeout,
@@ -364,14 +426,80 @@ def _make_pools(config: ClientConfig) -> list[httpx.AsyncClient]:
     ]
 
 
+def _running_library() -> str | None:
+    """``"asyncio"``, ``"trio"``, ...; ``None`` outside any event loop."""
+    try:
+        return sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return None
+
+
+def _aiohttp_installed() -> bool:
+    try:
+        return importlib.util.find_spec("httpx_aiohttp") is not None
+    except (ImportError, ValueError):  # pragma: no cover - a broken install
+        return False
+
+
+def _aiohttp_maker() -> Callable[..., httpx.AsyncClient] | None:
+    """What makes an ``httpx.AsyncClient`` on aiohttp (``_aiohttp.make_client``), or ``None``
+    when httpx-aiohttp (or aiohttp) cannot be imported."""
+    try:
+        from ._aiohttp import make_client
+    except ImportError:
+        return None
+    return make_client
+
+
+def _choose_http(requested: str, library: str | None) -> str | None:
+    """The HTTP path for ``http_backend=requested`` on ``library`` (``None``: no event loop
+    runs yet): ``"httpx"``, ``"aiohttp"``, or ``None`` when only the first request can tell.
+    Raises ``ConfigurationError`` for ``"aiohttp"`` off asyncio or without httpx-aiohttp."""
+    if requested == "httpx":
+        return "httpx"
+    on_asyncio = library in (None, "asyncio")
+    if requested == "aiohttp":
+        if not on_asyncio:
+            raise ConfigurationError(
+                f"http_backend='aiohttp' runs on asyncio only, and this is {library}: pass "
+                "http_backend='auto' or 'httpx'"
+            )
+        if _aiohttp_maker() is None:
+            raise ConfigurationError(
+                f"http_backend='aiohttp' needs httpx-aiohttp, which is not installed: "
+                f"{AIOHTTP_HINT}"
+            )
+        return "aiohttp"
+    # "auto": aiohttp's transport only on asyncio, and only when installed (imported only
+    # once it is taken: a client made before trio runs never imports aiohttp).
+    if not on_asyncio or not _aiohttp_installed():
+        return "httpx"
+    if library is None:
+        return None
+    return "aiohttp" if _aiohttp_maker() is not None else "httpx"
+
+
+# What asyncio and aiohttp raise for a timeout (``asyncio.TimeoutError`` is the builtin from 3.11).
+_TIMEOUTS = (TimeoutError, asyncio.TimeoutError)
+
+
+def _from_aiohttp(exc: BaseException) -> bool:
+    return type(exc).__module__.split(".", 1)[0] == "aiohttp"
+
+
+def _said(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 def _transport_failure(exc: Exception, path: str) -> ScoutError:
     """The ``ScoutError`` for what the HTTP stack raised beyond httpx's own errors: failed
     connection attempts (an ``OSError``, or a group of them from concurrent attempts) are a
     connection error, retried; anything else (an ``OverflowError``, an invalid URL) would fail
     the same way again, so it is not."""
     leaves = _leaves(exc)
-    first = leaves[0]
-    said = f"{type(first).__name__}: {first}" if str(first) else type(first).__name__
+    said = _said(leaves[0])
+    if all(isinstance(leaf, _TIMEOUTS) for leaf in leaves):
+        return APITimeoutError(f"timed out ({said})", method="GET", path=path)
     if all(isinstance(leaf, (OSError, httpx.RequestError)) for leaf in leaves):
         return APIConnectionError(f"connection failed ({said})", method="GET", path=path)
     return ScoutError(f"the HTTP request could not be made ({said})", method="GET", path=path)

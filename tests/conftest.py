@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio.lowlevel
 import pytest
+import respx.mocks
 
 import scout_async
 
@@ -32,6 +33,14 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test starts without the developer's own Scout and terminal settings."""
     for name in ("SCOUT_API_KEY", "SCOUT_API_URL", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _respx_mocks_any_http_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``respx.mock()`` intercepts at httpx's client, not httpcore's pool (its default), so its
+    routes answer on either HTTP path of the client: ``http_backend="auto"`` takes
+    httpx-aiohttp's transport on asyncio, which httpcore's patch never sees."""
+    monkeypatch.setattr(respx.mocks, "DEFAULT_MOCKER", "httpx")
 
 
 class VirtualClock:

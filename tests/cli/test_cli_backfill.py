@@ -341,7 +341,18 @@ def test_ctrl_c_keeps_what_was_written_and_says_how_to_resume(tmp_path: Path) ->
     slow = ScoutSimulator(api_key=KEY, now=NOW, latency=0.05)  # 16 requests one by one: 0.8 s
     output = tmp_path / "out.csv"
     with SimulatorServer(slow) as running:
-        ctrl_c = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+        stop = threading.Event()
+
+        def press_ctrl_c_once_some_series_are_in() -> None:
+            # Not on a timer: on a loaded machine the job may not be under way yet after any
+            # fixed delay (or may be done). Three answers in, thirteen to go.
+            while not stop.is_set():
+                if slow.completed >= 3:
+                    os.kill(os.getpid(), signal.SIGINT)
+                    return
+                time.sleep(0.005)
+
+        ctrl_c = threading.Thread(target=press_ctrl_c_once_some_series_are_in)
         ctrl_c.start()
         try:
             interrupted = cli(
@@ -349,7 +360,8 @@ def test_ctrl_c_keeps_what_was_written_and_says_how_to_resume(tmp_path: Path) ->
                 "backfill", *SELECTION, *WINDOW, "-o", str(output),
             )  # fmt: skip
         finally:
-            ctrl_c.cancel()
+            stop.set()
+            ctrl_c.join()
         assert interrupted.exit_code == 130  # as a shell reports Ctrl-C
         line = one_error_line(interrupted)
         assert line.startswith("error: interrupted (SIGINT); ")

@@ -1,6 +1,6 @@
 """The client's connection pools (issue 17): layout, and reuse that stays correct over real
 localhost HTTP when the server closes idle connections, resets a reused one, or a request is
-cancelled mid-way."""
+cancelled mid-way, on httpx's pools and on httpx-aiohttp's transport (more in test_reuse.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,19 @@ from scout_async.testing import DEFAULT_API_KEY, Fault, ScoutSimulator, Simulato
 from tests.core.conftest import open_connections
 
 
-def client_for(url: str, max_concurrency: int = 8) -> scout_async.ScoutClient:
+def client_for(
+    url: str, max_concurrency: int = 8, http_backend: str = "httpx"
+) -> scout_async.ScoutClient:
     return scout_async.ScoutClient(
-        api_key=DEFAULT_API_KEY, base_url=url, max_concurrency=max_concurrency, max_retries=3
+        api_key=DEFAULT_API_KEY,
+        base_url=url,
+        max_concurrency=max_concurrency,
+        max_retries=3,
+        http_backend=http_backend,
     )
+
+
+BACKENDS = pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
 
 
 @pytest.mark.parametrize(
@@ -40,6 +49,10 @@ def test_pools_hold_at_most_pool_size_and_add_up(concurrency: int, sizes: list[i
 def test_a_client_spreads_over_several_pools_only_past_pool_size() -> None:
     assert client_for("http://127.0.0.1:1", POOL_SIZE)._core.pool_count == 1
     assert client_for("http://127.0.0.1:1", 4 * POOL_SIZE)._core.pool_count == 4
+
+
+def test_on_aiohttp_one_connector_holds_every_connection() -> None:
+    assert client_for("http://127.0.0.1:1", 4 * POOL_SIZE, "aiohttp")._core.pool_count == 1
 
 
 async def test_requests_use_every_pool_and_return_every_slot(
@@ -70,10 +83,40 @@ async def test_requests_use_every_pool_and_return_every_slot(
         assert client.stats.retries == 0
 
 
-async def test_a_server_closing_idle_connections_costs_no_retry(sim: ScoutSimulator) -> None:
+async def test_on_aiohttp_one_connector_serves_them_all(
+    server: SimulatorServer, sim: ScoutSimulator
+) -> None:
+    sim.latency = 0.2
+    async with client_for(server.url, 48, "aiohttp") as client:
+        core = client._core
+        seen: list[int] = []
+
+        async def watch() -> None:
+            with anyio.fail_after(30):
+                while sim.in_flight < 48:  # noqa: ASYNC110 - polling the simulator's counter
+                    await anyio.sleep(0.01)
+            seen.extend(core._pool_load)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(watch)
+            for _ in range(48):
+                tg.start_soon(client.apps.list)
+        assert seen == [48]
+        assert core._pool_load == [0]
+        assert open_connections(server.port) == 48  # the connector keeps them for reuse
+        assert client.stats.retries == 0
+
+
+LOADS = {"httpx": [0, 0], "aiohttp": [0]}  # 32 in flight: two httpx pools, one connector
+
+
+@BACKENDS
+async def test_a_server_closing_idle_connections_costs_no_retry(
+    sim: ScoutSimulator, backend: str
+) -> None:
     async with SimulatorServer(sim) as first:
         port, url = first.port, first.url
-        client = client_for(url, 32)
+        client = client_for(url, 32, backend)
         async with anyio.create_task_group() as tg:
             for _ in range(32):
                 tg.start_soon(client.apps.list)
@@ -85,13 +128,14 @@ async def test_a_server_closing_idle_connections_costs_no_retry(sim: ScoutSimula
             for _ in range(32):
                 tg.start_soon(client.apps.list)
         assert client.stats.retries == 0
-        assert client._core._pool_load == [0, 0]
+        assert client._core._pool_load == LOADS[backend]
 
 
+@BACKENDS
 async def test_a_reset_on_a_reused_connection_is_retried_and_the_connection_dropped(
-    server: SimulatorServer, sim: ScoutSimulator
+    server: SimulatorServer, sim: ScoutSimulator, backend: str
 ) -> None:
-    async with client_for(server.url, 2) as client:
+    async with client_for(server.url, 2, backend) as client:
         await client.apps.list()  # a connection is now in the pool
         sim.add_fault(Fault(path="/apps", drop=True))  # the reused connection breaks mid-body
         await client.apps.list()
@@ -103,10 +147,11 @@ async def test_a_reset_on_a_reused_connection_is_retried_and_the_connection_drop
         assert client._core._pool_load == [0]
 
 
+@BACKENDS
 async def test_cancelling_mid_request_leaves_no_broken_connection(
-    server: SimulatorServer, sim: ScoutSimulator
+    server: SimulatorServer, sim: ScoutSimulator, backend: str
 ) -> None:
-    async with client_for(server.url, 2) as client:
+    async with client_for(server.url, 2, backend) as client:
         await client.apps.list()
         sim.add_fault(Fault(path="/apps", latency=30.0))
         with anyio.CancelScope() as scope:

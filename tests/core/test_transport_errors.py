@@ -4,6 +4,7 @@ a bad URL a raw ``httpx.InvalidURL``."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import anyio
@@ -71,6 +72,30 @@ async def test_failed_connection_attempts_are_connection_errors_retried(
         api_key=SECRET, base_url=BASE_URL, http_client=http, clock=clock
     ) as client:
         with pytest.raises(scout_async.APIConnectionError, match="connection failed"):
+            await client.apps.list()
+    await http.aclose()
+    assert len(calls) == 4  # max_retries=3
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TimeoutError("timed out"),
+        asyncio.TimeoutError(),
+        ExceptionGroup("connecting", [TimeoutError("v4"), asyncio.TimeoutError()]),
+    ],
+    ids=["timeout-error", "asyncio-timeout-error", "group-of-timeouts"],
+)
+async def test_a_bare_timeout_of_the_http_stack_is_a_timeout_error_retried(
+    error: Exception, clock: VirtualClock
+) -> None:
+    # aiohttp's transport can let asyncio's own TimeoutError through (an OSError from 3.11,
+    # none at all on 3.10): it is a timeout either way, not a connection error or a bug.
+    http, calls = raising(error)
+    async with scout_async.ScoutClient(
+        api_key=SECRET, base_url=BASE_URL, http_client=http, clock=clock
+    ) as client:
+        with pytest.raises(scout_async.APITimeoutError, match="GET /apps: timed out"):
             await client.apps.list()
     await http.aclose()
     assert len(calls) == 4  # max_retries=3

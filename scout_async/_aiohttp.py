@@ -1,0 +1,65 @@
+"""The aiohttp path (``ScoutClient(http_backend="aiohttp")``): httpx-aiohttp's client, on its
+transport with one change, so that each URL leaves exactly as httpx encoded it.
+
+Imported only when that path is taken: it imports aiohttp (a few hundred ms, once).
+"""
+
+from __future__ import annotations
+
+import httpx
+from aiohttp import ClientSession, ClientTimeout
+from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
+from httpx_aiohttp.transport import AiohttpResponseStream, map_aiohttp_exceptions
+from yarl import URL
+
+__all__ = ["make_client"]
+
+
+def make_client(*, timeout: httpx.Timeout, connections: int) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` on aiohttp, holding up to ``connections`` alive for reuse."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # A proxy from the environment still gets httpx-aiohttp's own transport (its mounts).
+    return HttpxAiohttpClient(
+        timeout=timeout, limits=limits, transport=VerbatimTransport(limits=limits)
+    )
+
+
+class VerbatimTransport(AiohttpTransport):
+    """httpx-aiohttp's transport, handing aiohttp the URL as httpx encoded it.
+
+    httpx-aiohttp passes ``str(request.url)``, which aiohttp parses again with yarl, and yarl
+    "requotes" it: ``%3D`` in a path becomes ``=`` (aio-libs/aiohttp#2188, #4307), so an
+    endpoint id's base64 padding would leave differently than on httpx's path. A
+    ``yarl.URL(..., encoded=True)`` is sent as it is. The rest is httpx-aiohttp's request
+    handling for what the client sends: a GET with at most a small body, no proxy."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(self.client, ClientSession):
+            self.client = self.get_client()
+        timeout = request.extensions.get("timeout", {})
+        with map_aiohttp_exceptions():
+            response = await self.client.request(
+                method=request.method,
+                url=URL(str(request.url), encoded=True),
+                headers=request.headers,
+                data=request.content or None,
+                allow_redirects=False,
+                auto_decompress=False,  # httpx decodes, as on its own path
+                compress=False,
+                timeout=ClientTimeout(
+                    sock_connect=timeout.get("connect"),
+                    sock_read=timeout.get("read"),
+                    connect=timeout.get("pool"),
+                ),
+                server_hostname=request.extensions.get("sni_hostname"),
+            ).__aenter__()
+        extensions = {"http_version": b"HTTP/1.1"}
+        if response.reason:
+            extensions["reason_phrase"] = response.reason.encode()
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=AiohttpResponseStream(response),
+            request=request,
+            extensions=extensions,
+        )

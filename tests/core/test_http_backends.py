@@ -1,0 +1,192 @@
+"""Which HTTP path a client takes (issue 11, item 4): ``http_backend="auto"`` takes httpx-aiohttp's
+transport on asyncio when it is installed, httpx's pools otherwise and always on trio; asking for
+``"aiohttp"`` where it cannot run is a ``ConfigurationError`` before any request, with a one-line
+install hint when the package is missing; an ``http_client`` passed in wins over all of it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import anyio
+import httpx
+import pytest
+
+import scout_async
+from scout_async._core import POOL_SIZE
+from scout_async.testing import ScoutSimulator, SimulatorServer
+from tests.conftest import SECRET
+from tests.test_install import brought_by
+
+HINT = "pip install 'scout-async[aiohttp]'"
+
+
+@pytest.fixture
+def without_httpx_aiohttp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx-aiohttp as if it were not installed: importing it (and so the client's module
+    that uses it, imported afresh) fails."""
+    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)
+    monkeypatch.delitem(sys.modules, "scout_async._aiohttp", raising=False)
+
+
+def client(url: str = "http://127.0.0.1:1/api/v0", **kwargs: object) -> scout_async.ScoutClient:
+    kwargs.setdefault("api_key", SECRET)
+    return scout_async.ScoutClient(base_url=url, **kwargs)  # type: ignore[arg-type]
+
+
+def test_the_aiohttp_extra_brings_its_packages_and_the_test_extra_brings_them_too() -> None:
+    assert {"httpx-aiohttp", "aiohttp"} <= brought_by("aiohttp")
+    assert {"httpx-aiohttp", "aiohttp"} <= brought_by("test")
+
+
+@pytest.mark.parametrize("bad", ["requests", "AIOHTTP", "", None, 1, ["httpx"]])
+def test_an_unknown_http_backend_is_refused_at_construction(bad: object) -> None:
+    with pytest.raises(scout_async.ConfigurationError, match="http_backend must be") as info:
+        client(http_backend=bad)
+    assert SECRET not in str(info.value)
+
+
+def test_aiohttp_asked_for_but_not_installed_says_what_to_install(
+    without_httpx_aiohttp: None,
+) -> None:
+    with pytest.raises(scout_async.ConfigurationError) as info:
+        client(http_backend="aiohttp")
+    message = str(info.value)
+    assert message == (
+        f"http_backend='aiohttp' needs httpx-aiohttp, which is not installed: {HINT}"
+    )
+    assert "\n" not in message
+    assert isinstance(info.value, ValueError)
+
+
+async def test_aiohttp_asked_for_but_not_installed_fails_inside_a_loop_too(
+    without_httpx_aiohttp: None,
+) -> None:
+    with pytest.raises(scout_async.ConfigurationError, match=HINT.replace("[", r"\[")):
+        client(http_backend="aiohttp")
+
+
+async def test_auto_without_httpx_aiohttp_takes_httpx(without_httpx_aiohttp: None) -> None:
+    async with client(max_concurrency=2 * POOL_SIZE) as c:
+        assert c._core.http_backend == "httpx"
+        assert c._core.pool_count == 2
+
+
+def test_auto_outside_a_loop_without_httpx_aiohttp_takes_httpx_at_once(
+    without_httpx_aiohttp: None,
+) -> None:
+    assert client()._core.http_backend == "httpx"
+
+
+async def test_auto_on_asyncio_takes_aiohttp_with_one_connector() -> None:
+    async with client(max_concurrency=4 * POOL_SIZE) as c:
+        assert c._core.http_backend == "aiohttp"
+        assert c._core.pool_count == 1
+
+
+async def test_httpx_asked_for_on_asyncio_takes_httpx() -> None:
+    async with client(http_backend="httpx", max_concurrency=4 * POOL_SIZE) as c:
+        assert c._core.http_backend == "httpx"
+        assert c._core.pool_count == 4
+
+
+def test_auto_made_outside_a_loop_chooses_at_the_first_request(sim: ScoutSimulator) -> None:
+    # A client made at import time: no async library runs yet, so nothing is chosen (and no
+    # pool made) until a request is, on the library that runs it.
+    with SimulatorServer(sim) as server:
+        for library, expected in [("asyncio", "aiohttp"), ("trio", "httpx")]:
+            c = client(server.url, api_key=sim.api_key)
+            assert c._core.http_backend is None
+            assert c._core.pool_count == 0
+
+            async def main(c: scout_async.ScoutClient = c) -> None:
+                async with c:
+                    assert len(await c.apps.list()) == 5
+
+            anyio.run(main, backend=library)
+            assert c._core.http_backend == expected
+            assert c._core.pool_count == 1
+
+
+def test_aiohttp_is_imported_only_once_its_path_is_taken() -> None:
+    # Importing aiohttp costs a few hundred ms of CPU: not for a client made before any event
+    # loop runs, nor for one on trio; on asyncio, at its first request.
+    code = """
+        import sys, anyio, scout_async
+        def loaded():
+            return "aiohttp" in sys.modules
+        client = scout_async.ScoutClient(api_key="k", base_url="http://127.0.0.1:1")
+        print(client._core.http_backend, loaded())
+        async def main(backend):
+            async with scout_async.ScoutClient(api_key="k", base_url="http://127.0.0.1:1") as c:
+                print(c._core.http_backend, loaded())
+        anyio.run(main, "trio", backend="trio")
+        anyio.run(main, "asyncio", backend="asyncio")
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["None False", "httpx False", "aiohttp True"]
+
+
+def test_auto_on_trio_takes_httpx() -> None:
+    async def main() -> None:
+        async with client(max_concurrency=2 * POOL_SIZE) as c:
+            assert c._core.http_backend == "httpx"
+            assert c._core.pool_count == 2
+
+    anyio.run(main, backend="trio")
+
+
+def test_aiohttp_asked_for_on_trio_is_a_clear_error_at_construction() -> None:
+    async def main() -> None:
+        with pytest.raises(scout_async.ConfigurationError) as info:
+            client(http_backend="aiohttp")
+        assert str(info.value) == (
+            "http_backend='aiohttp' runs on asyncio only, and this is trio: pass "
+            "http_backend='auto' or 'httpx'"
+        )
+
+    anyio.run(main, backend="trio")
+
+
+def test_aiohttp_made_outside_a_loop_then_run_on_trio_fails_before_any_request(
+    sim: ScoutSimulator,
+) -> None:
+    with SimulatorServer(sim) as server:
+        c = client(server.url, api_key=sim.api_key, http_backend="aiohttp")
+
+        async def main() -> None:
+            async with c:
+                for _ in range(2):  # every call says so, none is retried
+                    with pytest.raises(scout_async.ConfigurationError, match="asyncio only"):
+                        await c.apps.list()
+                assert c.stats.requests == 0
+
+        anyio.run(main, backend="trio")
+    assert sim.requests == []
+
+
+@pytest.mark.parametrize("backend", ["auto", "httpx", "aiohttp"])
+async def test_an_http_client_passed_in_wins(backend: str, sim: ScoutSimulator) -> None:
+    async with SimulatorServer(sim) as server, httpx.AsyncClient() as http:
+        async with client(
+            server.url, api_key=sim.api_key, http_client=http, http_backend=backend
+        ) as c:
+            assert c._core.http_backend == "given"
+            assert c._core.pool_count == 1
+            assert len(await c.apps.list()) == 5
+        assert not http.is_closed  # the caller's to close
+
+
+def test_an_http_client_passed_in_wins_even_without_httpx_aiohttp(
+    without_httpx_aiohttp: None,
+) -> None:
+    http = httpx.AsyncClient()
+    assert client(http_client=http, http_backend="aiohttp")._core.http_backend == "given"
