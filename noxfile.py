@@ -34,6 +34,10 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Speed and memory goals against the bundled simulator on localhost (prints a table)."""
-    session.install("-e", ".[test]")
+    """Speed and memory goals on localhost against an independent Scout emulator (prints tables).
+
+    ``nox -s bench -- --only sweep --runs 5``: see ``python benchmarks/run.py --help``. httptools
+    and uvloop serve the emulator (uvicorn picks them), so its CPU stays small beside the client's;
+    the client runs on asyncio's own loop."""
+    session.install("-e", ".[test]", "httpx-aiohttp", "httptools", "uvloop")
     session.run("python", "benchmarks/run.py", *session.posargs)

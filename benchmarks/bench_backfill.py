@@ -127,15 +127,15 @@ def run_child(scenario: str, args: list[str]) -> dict[str, Any]:
 
 
 def report(tmp: Path) -> None:
-    from run import child, simulator
+    from common import child, server
 
-    with simulator(LATENCY) as url:
-        ours = child("backfill", url, str(tmp / "ours"))
-        hand = child("by-hand", url, str(tmp / "hand"))
+    with server(LATENCY) as srv:
+        ours = child("backfill", srv.url, str(tmp / "ours"))
+        hand = child("by-hand", srv.url, str(tmp / "hand"))
     for name, r in (("scout_async backfill", ours), ("plain httpx + semaphore", hand)):
         ideal = math.ceil(r["requests"] / CONCURRENCY) * LATENCY
         print(
-            f"{name}: 5 apps x 6 metrics x 30 d @5m, concurrency {CONCURRENCY}, latency "
+            f"\n{name}: 5 apps x 6 metrics x 30 d @5m, concurrency {CONCURRENCY}, latency "
             f"{LATENCY * 1000:.0f} ms: {r['requests']} requests, {r['points']} points, "
             f"wall {r['wall']:.2f} s (ideal {ideal:.2f} s, efficiency {ideal / r['wall']:.2f}), "
             f"{r['requests'] / r['wall']:.0f} requests/s, client CPU "

@@ -1,144 +1,211 @@
-"""Concurrency sweep: 1,008 one-hour requests at 1 min (42 days) at 8, 16, 32 and 64 in flight.
+"""The data-path sweep (issues 11 and 17): one bulk job at 8, 16, 32 and 64 in flight.
 
-Side by side in one run: ``scout_async`` (``client.metrics.get``: planned, ordered, parsed into a
-``Series``) and the same requests by hand (plain httpx, a semaphore, ``response.json()``, httpx's
-pool sized to the concurrency as such jobs are usually written). Each measurement runs in a fresh
-interpreter; client CPU per request (user + system) and wall efficiency against the ideal
-``ceil(requests / concurrency) x latency``.
+The job: 6 apps x 6 metrics, 14 days each at 5 minutes: 36 series of 28 twelve-hour requests,
+1,008 requests, 50 ms latency. Side by side in one run, each measurement in a fresh interpreter
+running only the client:
+
+* the hand-written httpx job: ``httpx.AsyncClient`` (pool sized to the concurrency), an
+  ``asyncio.Semaphore``, ``json.loads`` and a ``datetime`` per point, seams dropped;
+* ``scout_async`` on its default path (httpx) and on the aiohttp transport (and on one httpx pool
+  of ``max_concurrency`` with ``--http one-pool``): ``asyncio.gather`` of the 36
+  ``client.metrics.get(..., resolution="5m")`` with ``max_concurrency`` set to the concurrency.
+
+Client CPU per request (``getrusage(RUSAGE_SELF)`` in the child, user + system, client creation
+and closing included) and wall efficiency against the ideal ``ceil(requests / concurrency) x
+latency``; medians of ``--runs`` runs (the jobs interleaved within each run).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
-import resource
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
-KEY = "sim-key"
-DAYS = 42
+from common import (
+    Server,
+    child,
+    cpu,
+    floor_now,
+    hand_client,
+    hand_series,
+    point_count,
+    scout_client,
+    server,
+    windows,
+)
+
+APPS = (101, 102, 103, 104, 105, 106)
+METRICS = ("apdex", "response_time", "response_time_95th", "errors", "throughput", "queue_time")
+DAYS = 14
+CHUNK = timedelta(hours=12)  # the longest window Scout answers at 5 minutes
 LATENCY = 0.05
 CONCURRENCIES = (8, 16, 32, 64)
-
-
-def _cpu() -> float:
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime
+HAND = "hand-written httpx job"
 
 
 def _window() -> tuple[datetime, datetime]:
-    end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    end = floor_now(CHUNK) - CHUNK
     return end - timedelta(days=DAYS), end
 
 
-async def _ours(url: str, concurrency: int, http: str) -> dict[str, Any]:
-    import scout_async
-
+async def _hand(url: str, concurrency: int) -> dict[str, Any]:
     start, end = _window()
-    cpu0 = _cpu()
+    plan = windows(start, end, CHUNK)
+    cpu0 = cpu()
     t0 = time.perf_counter()
-    http_client: Any = None
-    if http == "one-pool":  # the layout before issue 17: one httpx pool of `concurrency`
-        import httpx
-
-        size = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        http_client = httpx.AsyncClient(limits=size, timeout=30)
-    elif http == "aiohttp":
-        import httpx_aiohttp
-
-        http_client = httpx_aiohttp.HttpxAiohttpClient(timeout=30)
-    async with scout_async.ScoutClient(
-        api_key=KEY, base_url=url, max_concurrency=concurrency, http_client=http_client
-    ) as client:
-        first: float | None = None
-        points = 0
-        async for _point in client.metrics.stream(
-            101, "response_time", start=start, end=end, resolution="1m"
-        ):
-            if first is None:
-                first = time.perf_counter() - t0
-            points += 1
-        requests = client.stats.requests
-    if http_client is not None:
-        await http_client.aclose()
+    limit = asyncio.Semaphore(concurrency)
+    async with hand_client(url, concurrency) as http:
+        series = await asyncio.gather(
+            *(hand_series(http, limit, app, m, plan) for app in APPS for m in METRICS)
+        )
+    wall = time.perf_counter() - t0
     return {
-        "wall": time.perf_counter() - t0,
-        "cpu": _cpu() - cpu0,
-        "requests": requests,
-        "points": points,
-        "first": first,
+        "wall": wall,
+        "cpu": cpu() - cpu0,
+        "requests": len(plan) * len(series),
+        "points": point_count(series),
     }
 
 
-async def _hand(url: str, concurrency: int) -> dict[str, Any]:
-    import anyio
-    import httpx
-
-    start, _end = _window()
-    hours = DAYS * 24
-    limit = anyio.Semaphore(concurrency)
-    cpu0 = _cpu()
+async def _ours(url: str, concurrency: int, layout: str) -> dict[str, Any]:
+    start, end = _window()
+    cpu0 = cpu()
     t0 = time.perf_counter()
-    async with httpx.AsyncClient(
-        headers={"X-SCOUT-API": KEY},
-        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-        timeout=30,
-    ) as http:
-
-        async def one(hour: int) -> None:
-            frm = start + timedelta(hours=hour)
-            to = frm + timedelta(hours=1)
-            params = {"from": f"{frm:%Y-%m-%dT%H:%M:%SZ}", "to": f"{to:%Y-%m-%dT%H:%M:%SZ}"}
-            async with limit:
-                response = await http.get(f"{url}/apps/101/metrics/response_time", params=params)
-            response.raise_for_status()
-            response.json()
-
-        async with anyio.create_task_group() as tg:
-            for hour in range(hours):
-                tg.start_soon(one, hour)
-    return {"wall": time.perf_counter() - t0, "cpu": _cpu() - cpu0, "requests": hours}
+    async with scout_client(url, layout, concurrency) as (client, how):
+        series = await asyncio.gather(
+            *(
+                client.metrics.get(app, m, start=start, end=end, resolution="5m")
+                for app in APPS
+                for m in METRICS
+            )
+        )
+        requests = client.stats.requests
+        peak = client.stats.peak_in_flight
+    wall = time.perf_counter() - t0
+    return {
+        "wall": wall,
+        "cpu": cpu() - cpu0,
+        "requests": requests,
+        "points": point_count(series),
+        "peak_in_flight": peak,
+        "how": how,
+    }
 
 
 def run_child(scenario: str, args: list[str]) -> dict[str, Any]:
-    import anyio
-
     url, concurrency = args[0], int(args[1])
     if scenario == "sweep-hand":
-        return anyio.run(_hand, url, concurrency)
-    return anyio.run(_ours, url, concurrency, args[2])
+        return asyncio.run(_hand(url, concurrency))
+    return asyncio.run(_ours(url, concurrency, args[2]))
 
 
-def report(runs: int, transports: list[str]) -> None:
-    from run import child, simulator
+def _job(srv: Server, name: str, concurrency: int) -> dict[str, Any]:
+    if name == HAND:
+        return child("sweep-hand", srv.url, concurrency, srv=srv)
+    layout = name.split("(")[1].rstrip(")")
+    try:
+        return child("sweep-ours", srv.url, concurrency, layout, srv=srv)
+    except RuntimeError as exc:  # a layout this environment cannot run (aiohttp missing)
+        last = str(exc).strip().splitlines()[-1]
+        return {"error": last}
 
-    rows: dict[str, dict[int, list[dict[str, Any]]]] = {}
-    with simulator(LATENCY) as url:
-        for concurrency in CONCURRENCIES:
-            for _ in range(runs):
-                rows.setdefault("hand-written httpx job", {}).setdefault(concurrency, []).append(
-                    child("sweep-hand", url, str(concurrency))
-                )
-                for http in transports:
-                    rows.setdefault(f"scout_async (http={http})", {}).setdefault(
-                        concurrency, []
-                    ).append(child("sweep-ours", url, str(concurrency), http))
+
+def report(runs: int, layouts: list[str], concurrencies: list[int]) -> dict[str, Any]:
+    names = [HAND] + [f"scout_async ({layout})" for layout in layouts]
+    cells: dict[str, dict[int, list[dict[str, Any]]]] = {
+        n: {c: [] for c in concurrencies} for n in names
+    }
+    with server(LATENCY) as srv:
+        for _ in range(runs):
+            for concurrency in concurrencies:
+                for name in names:
+                    cells[name][concurrency].append(_job(srv, name, concurrency))
+    medians = {n: {c: _median(rs, c) for c, rs in by_c.items()} for n, by_c in cells.items()}
+    _print_table(runs, names, concurrencies, medians, srv)
+    return medians
+
+
+def _median(results: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
+    ok = [r for r in results if "error" not in r]
+    if not ok:
+        return {"error": results[0]["error"] if results else "no run"}
+    ideal = math.ceil(ok[0]["requests"] / concurrency) * LATENCY
+    out: dict[str, Any] = {
+        "cpu_us": statistics.median(1e6 * r["cpu"] / r["requests"] for r in ok),
+        "efficiency": statistics.median(ideal / r["wall"] for r in ok),
+        "wall": statistics.median(r["wall"] for r in ok),
+        "requests": ok[0]["requests"],
+        "points": ok[0]["points"],
+        "how": ok[0].get("how", ""),
+    }
+    server_cpu = [r["server_cpu"] / r["wall"] for r in ok if "server_cpu" in r]
+    if server_cpu:
+        out["server_load"] = max(server_cpu)  # cores the server kept busy, worst run
+        out["server_us"] = statistics.median(
+            1e6 * r["server_cpu"] / r["requests"] for r in ok if "server_cpu" in r
+        )
+    return out
+
+
+def _print_table(
+    runs: int,
+    names: list[str],
+    concurrencies: list[int],
+    medians: dict[str, dict[int, dict[str, Any]]],
+    srv: Server,
+) -> None:
+    hand = medians[HAND]
     print(
-        f"\n1,008 requests (42 d at 1 min, 1 h each), latency {LATENCY * 1000:.0f} ms; "
-        f"CPU per request (µs) / wall efficiency vs ideal; medians of {runs}"
+        f"\nsweep: 6 apps x 6 metrics x {DAYS} d at 5 min = 1,008 requests of 12 h, latency "
+        f"{LATENCY * 1000:.0f} ms ({srv.kind}, {len(srv.pids)} process(es)); client CPU per "
+        f"request (µs) / wall efficiency vs ideal ceil(requests/concurrency) x latency; "
+        f"medians of {runs}; scout_async cells: (CPU ratio, wall ratio) to the hand-written job"
     )
-    print("| job | " + " | ".join(str(c) for c in CONCURRENCIES) + " |")
-    print("|---|" + "---|" * len(CONCURRENCIES))
-    for name, by_conc in rows.items():
-        cells = []
-        for concurrency, results in by_conc.items():
-            cpu = statistics.median(1e6 * r["cpu"] / r["requests"] for r in results)
-            ideal = math.ceil(results[0]["requests"] / concurrency) * LATENCY
-            eff = statistics.median(ideal / r["wall"] for r in results)
-            cell = f"{cpu:,.0f} / {eff:.2f}"
-            if results[0].get("first") is not None:
-                first = statistics.median(r["first"] for r in results)
-                cell += f" (1st pt {first * 1000:.0f} ms)"
-            cells.append(cell)
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    print("| job | " + " | ".join(f"{c} in flight" for c in concurrencies) + " |")
+    print("|---|" + "---|" * len(concurrencies))
+    for name in names:
+        row = []
+        for c in concurrencies:
+            m = medians[name][c]
+            if "error" in m:
+                row.append("n/a")
+                continue
+            cell = f"{m['cpu_us']:,.0f} / {m['efficiency']:.2f}"
+            if name != HAND and "error" not in hand[c]:
+                cell += (
+                    f" ({m['cpu_us'] / hand[c]['cpu_us']:.2f}x, {m['wall'] / hand[c]['wall']:.2f}x)"
+                )
+            row.append(cell)
+        print(f"| {name} | " + " | ".join(row) + " |")
+    print()
+    for name in names:
+        by_c = medians[name]
+        ok = {c: m for c, m in by_c.items() if "error" not in m}
+        if not ok:
+            print(f"{name}: not run ({next(iter(by_c.values()))['error']})")
+            continue
+        knee = max((c for c, m in ok.items() if m["efficiency"] >= 0.85), default=None)
+        first, last = min(ok), max(ok)
+        growth = ok[last]["cpu_us"] / ok[first]["cpu_us"]
+        how = next(iter(ok.values()))["how"]
+        points = {m["points"] for m in ok.values()}
+        print(
+            f"{name}{f' [{how}]' if how else ''}: efficiency >= 0.85 up to "
+            f"{knee if knee else 'none'} in flight; CPU per request at {last} / at {first}: "
+            f"{growth:.2f}x; points {'/'.join(str(p) for p in sorted(points))}"
+        )
+    loads = [
+        (m.get("server_us", 0.0), m.get("server_load", 0.0))
+        for by_c in medians.values()
+        for m in by_c.values()
+        if "server_load" in m
+    ]
+    if loads:
+        print(
+            f"server: at most {max(u for u, _ in loads):,.0f} µs CPU per request and "
+            f"{max(load for _, load in loads):.2f} cores busy over its {len(srv.pids)} "
+            "process(es) (the bottleneck only near one core per process)"
+        )

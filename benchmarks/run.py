@@ -1,158 +1,142 @@
-"""Benchmarks against the bundled simulator on localhost: ``nox -s bench`` (or run this file).
+"""Benchmarks on localhost: ``nox -s bench`` (or ``python benchmarks/run.py [--only NAME ...]``).
 
-Each scenario starts ``python -m scout_async.testing`` in its own process with a fixed latency, so
-the client's numbers are not mixed with the server's CPU, and measures the client only.
+Every measurement runs the client alone in a fresh interpreter (its CPU from getrusage, its peak
+RSS its own) against a server in other processes: by default benchmarks/emulator.py, an
+independent Scout emulator on uvicorn with several worker processes (--workers), so the server
+is never the bottleneck; --server simulator uses the bundled one-process simulator instead.
 
-  fetch-30d-1m   30 days at 1 min = 720 requests at concurrency 16: wall time vs the ideal
-                 ceil(720 / 16) x latency (goal: efficiency >= 0.9)
-  stream-rss     peak RSS of streaming 30 days vs 1 day at 1 min to a file (goal: within 10 %)
-  backfill       5 apps x 6 metrics x 30 days at 5 min (1,800 requests) at concurrency 32 with
-                 20 ms latency: wall vs ideal, requests/s, client CPU s per 1,000 requests, peak
-                 RSS; and the same job written by hand with plain httpx and a semaphore
+  sweep         issues 11 and 17: 1,008 requests (36 series x 14 d at 5 min, 12 h each), 50 ms
+                latency, at 8/16/32/64 in flight (--concurrency): client CPU per request and wall
+                efficiency vs ceil(requests/concurrency) x latency for the hand-written httpx
+                job (httpx.AsyncClient, asyncio.Semaphore, json.loads, a datetime per point) and
+                scout_async on httpx and on the aiohttp transport, ratios to the hand-written
+                job; medians of --runs; the knee of each
+  bytes         bytes held per point by a Series of 30 d at 1 min (goal <= 24)
+  rss-get       peak RSS of metrics.get() for 30 series x 30 d at 1 min
+  stream-rss    peak RSS of streaming 30 d vs 1 d at 1 min to a file (goal: within 10 %)
+  first-point   time to the first point of stream() over 30 d at 1 min
+  fetch         30 d at 1 min (720 requests) streamed at concurrency 16, at each --latency
+                (default 50 and 200 ms): wall vs ideal (goal >= 0.9), beside plain httpx
+  backfill      5 apps x 6 metrics x 30 d at 5 min (1,800 requests) at concurrency 32, 20 ms
+                latency: scout_async's backfill beside the same job by hand
+  sinks         benchmarks/bench_sinks.py (PostgreSQL, SQLite, JSONL; minutes) - only by name
+  exporter      benchmarks/bench_exporter.py (the Prometheus exporter) - only by name
+
+Without --only: every scenario but sinks and exporter (about 6 minutes on 2 cores).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
+import importlib.util
 import math
 import os
-import resource
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-KEY = "sim-key"
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import common  # noqa: E402 - benchmarks/ is not a package; its modules import each other
+
+SCENARIOS = [
+    "sweep",
+    "bytes",
+    "rss-get",
+    "stream-rss",
+    "first-point",
+    "fetch",
+    "backfill",
+    "sinks",
+    "exporter",
+]
+DEFAULT = SCENARIOS[:-2]
+#: The names of earlier versions of this file.
+ALIASES = {"concurrency": "sweep", "rss": "stream-rss", "fetch-30d-1m": "fetch"}
 
 
-@contextlib.contextmanager
-def simulator(latency: float) -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scout_async.testing", "--port", "0", "--latency", str(latency)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise RuntimeError(f"the simulator did not start: {url!r}")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+# -- fetch: 30 days at 1 minute streamed at concurrency 16 ------------------------------------
 
 
-def child(scenario: str, *args: str) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter, so peak RSS is that scenario's alone."""
-    out = subprocess.run(
-        [sys.executable, str(Path(__file__)), "--child", scenario, *args],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
-
-
-def _usage() -> tuple[float, int]:
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime, ru.ru_maxrss  # maxrss in KiB on Linux
-
-
-async def _child_fetch(
-    url: str, days: float, resolution: str, concurrency: int, out: str
-) -> dict[str, Any]:
-    import scout_async
-
-    end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+async def _child_fetch(url: str, days: float, concurrency: int, out: str) -> dict[str, Any]:
+    end = common.floor_now(timedelta(hours=1)) - timedelta(hours=1)
     start = end - timedelta(days=days)
-    cpu0, _ = _usage()
+    cpu0 = common.cpu()
     t0 = time.perf_counter()
     points = 0
-    async with scout_async.ScoutClient(
-        api_key=KEY, base_url=url, max_concurrency=concurrency
-    ) as client:
+    async with common.scout_client(url, "default", concurrency) as (client, _how):
         with open(out, "w") as sink:  # noqa: ASYNC230 - a plain blocking sink, as users write
             async for point in client.metrics.stream(
-                101, "response_time", start=start, end=end, resolution=resolution
+                101, "response_time", start=start, end=end, resolution="1m"
             ):
                 sink.write(f"{point.time:%Y-%m-%dT%H:%M:%SZ},{point.value}\n")
                 points += 1
         requests = client.stats.requests
         peak = client.stats.peak_in_flight
-    wall = time.perf_counter() - t0
-    cpu1, rss = _usage()
     return {
-        "wall": wall,
+        "wall": time.perf_counter() - t0,
         "requests": requests,
         "points": points,
         "peak_in_flight": peak,
-        "cpu": cpu1 - cpu0,
-        "rss_kib": rss,
+        "cpu": common.cpu() - cpu0,
+        "rss_kib": common.maxrss_kib(),
     }
 
 
 async def _child_plain(url: str, days: float, concurrency: int) -> dict[str, Any]:
-    """The same 1-min requests by hand: plain httpx and a semaphore, no ordering, no parsing."""
-    import anyio
-    import httpx
+    """The same one-hour requests by hand: httpx, a semaphore, json.loads, a datetime a point."""
+    import asyncio
 
-    end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
-    hours = int(days * 24)
-    limit = anyio.Semaphore(concurrency)
+    end = common.floor_now(timedelta(hours=1)) - timedelta(hours=1)
+    plan = common.windows(end - timedelta(days=days), end, timedelta(hours=1))
     t0 = time.perf_counter()
-    async with httpx.AsyncClient(
-        headers={"X-SCOUT-API": KEY},
-        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-    ) as http:
-
-        async def one(hour: int) -> None:
-            frm = end - timedelta(hours=hour + 1)
-            params = {
-                "from": frm.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "to": (frm + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
-            async with limit:
-                response = await http.get(f"{url}/apps/101/metrics/response_time", params=params)
-                response.raise_for_status()
-                response.json()
-
-        async with anyio.create_task_group() as tg:
-            for hour in range(hours):
-                tg.start_soon(one, hour)
-    return {"wall": time.perf_counter() - t0, "requests": hours}
+    async with common.hand_client(url, concurrency) as http:
+        await common.hand_series(http, asyncio.Semaphore(concurrency), 101, "response_time", plan)
+    return {"wall": time.perf_counter() - t0, "requests": len(plan)}
 
 
-def fetch_30d(latency: float, concurrency: int, tmp: Path) -> dict[str, Any]:
-    with simulator(latency) as url:
-        r = child("fetch", url, "30", "1m", str(concurrency), str(tmp / "fetch.csv"))
-        plain = child("plain", url, "30", str(concurrency))
+def fetch_30d(latency: float, concurrency: int, tmp: Path) -> None:
+    with common.server(latency) as srv:
+        r = common.child("fetch", srv.url, 30, concurrency, tmp / "fetch.csv")
+        plain = common.child("plain", srv.url, 30, concurrency)
     ideal = math.ceil(r["requests"] / concurrency) * latency
-    r["ideal"] = ideal
-    r["efficiency"] = ideal / r["wall"]
-    r["plain_wall"] = plain["wall"]
-    r["plain_efficiency"] = ideal / plain["wall"]
-    return r
+    print(
+        f"\nfetch 30 d at 1 min, concurrency {concurrency}, latency {latency * 1000:.0f} ms: "
+        f"{r['requests']} requests, {r['points']} points, wall {r['wall']:.2f} s, ideal "
+        f"{ideal:.2f} s, efficiency {ideal / r['wall']:.3f} (goal >= 0.9); hand-written httpx "
+        f"{plain['wall']:.2f} s (efficiency {ideal / plain['wall']:.3f}); peak in flight "
+        f"{r['peak_in_flight']}, client CPU {r['cpu']:.2f} s"
+    )
 
 
-def stream_rss(latency: float, concurrency: int, tmp: Path) -> dict[str, Any]:
-    with simulator(latency) as url:
-        one = child("fetch", url, "1", "1m", str(concurrency), str(tmp / "one.csv"))
-        thirty = child("fetch", url, "30", "1m", str(concurrency), str(tmp / "thirty.csv"))
-    return {
-        "rss_1d_mib": one["rss_kib"] / 1024,
-        "rss_30d_mib": thirty["rss_kib"] / 1024,
-        "ratio": thirty["rss_kib"] / one["rss_kib"],
-        "points_1d": one["points"],
-        "points_30d": thirty["points"],
-    }
+# -- the command line -------------------------------------------------------------------------
+
+
+def run_child(scenario: str, rest: list[str]) -> dict[str, Any]:
+    import asyncio
+
+    if scenario == "fetch":
+        url, days, conc, out = rest
+        return asyncio.run(_child_fetch(url, float(days), int(conc), out))
+    if scenario == "plain":
+        url, days, conc = rest
+        return asyncio.run(_child_plain(url, float(days), int(conc)))
+    if scenario.startswith("sweep-"):
+        from bench_concurrency import run_child as sweep
+
+        return sweep(scenario, rest)
+    if scenario in ("bytes", "rss-get", "stream", "first"):
+        from bench_datapath import run_child as datapath
+
+        return datapath(scenario, rest)
+    from bench_backfill import run_child as backfill
+
+    return backfill(scenario, rest)
 
 
 def main() -> None:
@@ -161,88 +145,134 @@ def main() -> None:
     )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--latency",
-        type=float,
+        "--only",
         action="append",
-        help="server latency of the fetch scenarios, seconds (repeatable; default 0.05 and 0.2)",
+        choices=SCENARIOS + sorted(ALIASES),
+        metavar="NAME",
+        help="run this scenario only (repeatable): " + ", ".join(SCENARIOS),
     )
+    parser.add_argument("--runs", type=int, default=3, help="runs per cell, medians (default 3)")
     parser.add_argument(
-        "--only", choices=["fetch", "rss", "backfill", "concurrency"], action="append"
+        "--concurrency",
+        type=int,
+        nargs="+",
+        default=[8, 16, 32, 64],
+        help="in-flight limits of the sweep (default 8 16 32 64)",
     )
-    parser.add_argument("--runs", type=int, default=3, help="runs per cell of the sweep")
     parser.add_argument(
         "--http",
         action="append",
-        choices=["default", "one-pool", "aiohttp"],
-        help="scout_async HTTP layouts of the sweep: 'default' (the client's own pools), "
-        "'one-pool' (one httpx pool of max_concurrency, the layout before issue 17), 'aiohttp' "
-        "(http_client=httpx_aiohttp.HttpxAiohttpClient()); default: all available",
+        choices=list(common.LAYOUTS),
+        help="scout_async HTTP layouts of the sweep and first-point (repeatable): 'httpx' "
+        "(httpx's pools, the client's own layout of them), 'aiohttp' (httpx-aiohttp's "
+        "transport), 'default' (no argument: what the client picks), 'one-pool' (one httpx "
+        "pool of max_concurrency, the layout before issue 17); default: httpx and aiohttp "
+        "(when httpx-aiohttp is installed)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        action="append",
+        help="server latency of the fetch scenario, seconds (repeatable; default 0.05 and 0.2)",
+    )
+    parser.add_argument(
+        "--server",
+        choices=["emulator", "simulator"],
+        default=common.SERVER,
+        help="emulator (benchmarks/emulator.py, default) or the bundled simulator",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=common.WORKERS, help="emulator processes (default 2)"
     )
     args = parser.parse_args()
     if args.child:
-        import anyio
+        import json
 
         scenario, *rest = args.child
-        if scenario == "fetch":
-            url, days, resolution, conc, out = rest
-            result = anyio.run(_child_fetch, url, float(days), resolution, int(conc), out)
-        elif scenario == "plain":
-            url, days, conc = rest
-            result = anyio.run(_child_plain, url, float(days), int(conc))
-        else:
-            sys.path.insert(0, str(HERE))
-            if scenario.startswith("sweep-"):
-                from bench_concurrency import run_child as run_sweep
-
-                result = run_sweep(scenario, rest)
-            else:
-                from bench_backfill import run_child
-
-                result = run_child(scenario, rest)
-        print(json.dumps(result))
+        print(json.dumps(run_child(scenario, rest)))
         return
 
-    import tempfile
-
-    only = set(args.only or ["fetch", "rss", "backfill", "concurrency"])
+    common.SERVER, common.WORKERS = args.server, args.workers
+    only = [ALIASES.get(name, name) for name in (args.only or DEFAULT)]
+    layouts = args.http or (
+        ["httpx", "aiohttp"] if importlib.util.find_spec("httpx_aiohttp") else ["httpx"]
+    )
+    _describe(args, layouts)
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        latencies = args.latency or [0.05, 0.2]
-        if "fetch" in only:
-            for latency in latencies:
-                r = fetch_30d(latency, 16, tmp)
-                print(
-                    f"fetch 30d @1m, concurrency 16, latency {latency * 1000:.0f} ms: "
-                    f"{r['requests']} requests, {r['points']} points, wall {r['wall']:.2f} s, "
-                    f"ideal {r['ideal']:.2f} s, efficiency {r['efficiency']:.3f} (goal >= 0.9); "
-                    f"plain httpx + semaphore {r['plain_wall']:.2f} s "
-                    f"(efficiency {r['plain_efficiency']:.3f}); peak in flight "
-                    f"{r['peak_in_flight']}, client CPU {r['cpu']:.2f} s"
-                )
-        if "rss" in only:
-            r = stream_rss(latencies[0], 16, tmp)
-            print(
-                f"stream to file @1m: peak RSS 1 day {r['rss_1d_mib']:.1f} MiB "
-                f"({r['points_1d']} points), 30 days {r['rss_30d_mib']:.1f} MiB "
-                f"({r['points_30d']} points), ratio {r['ratio']:.3f} (goal <= 1.10)"
-            )
-        if "backfill" in only:
-            sys.path.insert(0, str(HERE))
-            from bench_backfill import report
+        for name in [s for s in SCENARIOS if s in only]:
+            began = time.perf_counter()
+            _scenario(name, args, layouts, tmp)
+            took = time.perf_counter() - began
+            print(f"[{name}: {took:.0f} s; load average {os.getloadavg()[0]:.2f}]")
+    print(f"\ntotal {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.2f}")
 
-            report(tmp)
-        if "concurrency" in only:
-            sys.path.insert(0, str(HERE))
-            import importlib.util
 
-            from bench_concurrency import report as sweep
+def _scenario(name: str, args: argparse.Namespace, layouts: list[str], tmp: Path) -> None:
+    if name == "sweep":
+        from bench_concurrency import report
 
-            transports = args.http or (
-                ["default", "one-pool", "aiohttp"]
-                if importlib.util.find_spec("httpx_aiohttp")
-                else ["default", "one-pool"]
-            )
-            sweep(args.runs, transports)
+        report(args.runs, layouts, args.concurrency)
+    elif name == "bytes":
+        from bench_datapath import report_bytes
+
+        report_bytes()
+    elif name == "rss-get":
+        from bench_datapath import report_rss_get
+
+        report_rss_get()
+    elif name == "stream-rss":
+        from bench_datapath import report_stream_rss
+
+        report_stream_rss(tmp)
+    elif name == "first-point":
+        from bench_datapath import report_first_point
+
+        report_first_point(args.runs, layouts)
+    elif name == "fetch":
+        for latency in args.latency or [0.05, 0.2]:
+            fetch_30d(latency, 16, tmp)
+    elif name == "backfill":
+        from bench_backfill import report as backfill
+
+        backfill(tmp)
+    else:
+        script = HERE / f"bench_{name}.py"
+        print(f"\n{name}: {script.name}", flush=True)
+        subprocess.run([sys.executable, str(script)], check=True)
+
+
+def _describe(args: argparse.Namespace, layouts: list[str]) -> None:
+    import httpx
+
+    import scout_async
+
+    versions = [f"scout_async {getattr(scout_async, '__version__', '?')}"]
+    versions.append(f"httpx {httpx.__version__}")
+    for module in ("httpx_aiohttp", "aiohttp", "msgspec", "orjson", "uvicorn", "httptools"):
+        if importlib.util.find_spec(module):
+            version = getattr(__import__(module), "__version__", "")
+            versions.append(f"{module} {version}".strip())
+    if importlib.util.find_spec("uvloop"):
+        versions.append("uvloop (server only)")
+    load = os.getloadavg()
+    # How fast this machine runs Python right now (the same loop on every run, to compare runs).
+    speed = min(_timed_loop() for _ in range(5))
+    print(
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load[0]:.2f}, "
+        f"sum(range(10**6)) in {speed * 1000:.1f} ms; "
+        f"server: {args.server}"
+        + (f" ({args.workers} processes)" if args.server == "emulator" else "")
+        + f"; scout_async layouts: {', '.join(layouts)}; runs {args.runs}\n"
+        + ", ".join(versions)
+    )
+
+
+def _timed_loop() -> float:
+    t0 = time.perf_counter()
+    sum(range(10**6))
+    return time.perf_counter() - t0
 
 
 if __name__ == "__main__":
