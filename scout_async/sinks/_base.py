@@ -23,6 +23,10 @@ class Sink(Protocol):
 
     The job calls ``open(resume)`` once, ``write`` once per chunk (each series' chunks in time
     order, series interleaved), ``flush`` before every checkpoint and ``close`` at the end.
+    ``points`` is a ``Sequence[Point]``; in practice a columnar ``Points``, whose arrays
+    ``points.times`` (int64 epoch seconds) and ``points.values`` (float64, ``NaN`` where missing)
+    a sink reads without making a ``Point`` per row (``Points.from_points`` turns any other
+    sequence of ``Point`` into one).
     ``flush`` makes everything written so far durable and returns its *position*, a small JSON-able
     dict kept in the checkpoint; ``open(position)`` on resume restores the output to exactly that
     state (whatever was written after it is dropped), so a resumed job neither repeats nor loses a
@@ -69,5 +73,8 @@ class CheckpointingSink(Sink, Protocol):
 
 
 def row(app_id: int, metric: str, point: Point) -> tuple[int, str, str, float | None]:
-    """A point as a row of the long-format table (time as ISO 8601 UTC with ``Z``)."""
+    """A point as a row of the long-format table (time as ISO 8601 UTC with ``Z``).
+
+    For a sink of your own; the built-in sinks read a chunk's columns instead (``Points``).
+    """
     return app_id, metric, format_time(point.time), point.value

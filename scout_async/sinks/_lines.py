@@ -15,9 +15,9 @@ import contextlib
 import csv
 import io
 import json
-import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 from urllib.parse import quote
@@ -27,18 +27,26 @@ import anyio.to_thread
 
 from .._bulk.durable import fsync_directory, fsync_file
 from .._exceptions import ArgumentError, ArgumentTypeError, CheckpointMismatchError
-from .._time import format_time
-from ..types._models import Point
-from ._base import COLUMNS, Position, row
+from .._time import format_epochs
+from ..types._points import Point, Points
+from ._base import COLUMNS, Position
 from ._writable import check_writable
 
 __all__ = ["CsvSink", "JsonlSink"]
 
 
-def _json_number(value: float | None) -> str:
-    if value is None:
-        return "null"
-    return float.__repr__(value) if math.isfinite(value) else json.dumps(value)
+def _json_numbers(values: memoryview) -> list[str]:
+    """Each of ``values`` as JSON: ``repr`` (what ``json.dumps`` writes for a float), ``null``
+    for ``NaN`` (a missing value), ``Infinity``/``-Infinity`` as ``json.dumps`` writes them."""
+    # ``v - v == 0.0`` is False exactly for NaN and the infinities: the rare case pays.
+    return [
+        repr(v) if v - v == 0.0 else "null" if v != v else json.dumps(v) for v in values.tolist()
+    ]
+
+
+def _csv_numbers(values: memoryview) -> list[str]:
+    """Each of ``values`` as a CSV field: ``repr``, an empty field for ``NaN`` (missing)."""
+    return ["" if v != v else repr(v) for v in values.tolist()]
 
 
 _COMPACT = (",", ":")
@@ -89,7 +97,7 @@ class _LineSink:
     def _header(self) -> bytes:
         return b""
 
-    def _encode(self, app_id: int, metric: str, points: Sequence[Point]) -> bytes:
+    def _encode(self, app_id: int, metric: str, points: Points) -> bytes:
         raise NotImplementedError
 
     def _file_name(self, app_id: int, metric: str) -> str:
@@ -109,7 +117,7 @@ class _LineSink:
         if not points:
             return
         files, lock = self._require_open()
-        data = self._encode(app_id, metric, points)
+        data = self._encode(app_id, metric, Points.from_points(points))
         async with lock:
             await anyio.to_thread.run_sync(files.append, self._file_name(app_id, metric), data)
 
@@ -142,13 +150,16 @@ class JsonlSink(_LineSink):
     _kind = "jsonl"
     _suffix = ".jsonl"
 
-    def _encode(self, app_id: int, metric: str, points: Sequence[Point]) -> bytes:
-        # The series' columns are encoded once per chunk, the point's per line: json.dumps per
-        # row was the sink's whole cost. Same bytes as json.dumps(row, separators=_COMPACT).
+    def _encode(self, app_id: int, metric: str, points: Points) -> bytes:
+        # The series' columns are encoded once per chunk, the times and values once per column,
+        # from the arrays: json.dumps per row was the sink's whole cost. Same bytes as
+        # json.dumps(row, separators=_COMPACT).
         head = json.dumps({"app_id": app_id, "metric": metric}, separators=_COMPACT)[:-1]
         lines = [
-            f'{head},"time":"{format_time(p.time)}","value":{_json_number(p.value)}}}'
-            for p in points
+            f'{head},"time":"{time}","value":{value}}}'
+            for time, value in zip(
+                format_epochs(points.times), _json_numbers(points.values), strict=True
+            )
         ]
         return ("\n".join(lines) + "\n").encode()
 
@@ -169,12 +180,13 @@ class CsvSink(_LineSink):
     def _header(self) -> bytes:
         return self._csv([COLUMNS])
 
-    def _encode(self, app_id: int, metric: str, points: Sequence[Point]) -> bytes:
-        rows = (row(app_id, metric, p) for p in points)
-        return self._csv([(a, m, t, "" if v is None else repr(v)) for a, m, t, v in rows])
+    def _encode(self, app_id: int, metric: str, points: Points) -> bytes:
+        times = format_epochs(points.times)
+        values = _csv_numbers(points.values)
+        return self._csv(zip(repeat(app_id), repeat(metric), times, values))
 
     @staticmethod
-    def _csv(rows: Sequence[Sequence[object]]) -> bytes:
+    def _csv(rows: Iterable[Sequence[object]]) -> bytes:
         text = io.StringIO()
         csv.writer(text, lineterminator="\n").writerows(rows)
         return text.getvalue().encode()

@@ -2,12 +2,15 @@
 
 How rows get in. ``write`` copies a chunk into a session-private staging table with ``COPY``
 (binary), committed at once: nothing outside this connection sees it, and a failed upsert can
-be tried again from it. ``flush`` moves the staging rows into the table in one transaction:
-``INSERT ... SELECT ... ORDER BY app_id, metric, time ON CONFLICT (app_id, metric, time) DO
-UPDATE``, together with whatever must be durable with them (a backfill's checkpoint, an
-archive's watermarks), then empties the staging table. Every writer upserts in the same key
-order, so several processes writing the same rows wait for each other instead of deadlocking
-(a deadlock or serialization failure is retried anyway: the staging rows are still there).
+be tried again from it. Staging holds a time as epoch seconds (``bigint``), read straight from
+the chunk's array: no ``datetime`` a row (measured: two thirds of the client CPU of copying
+``timestamptz`` from datetimes, half that of text COPY). ``flush`` moves the staging rows into
+the table in one transaction: ``INSERT ... SELECT ... to_timestamp(time) ... ORDER BY app_id,
+metric, time ON CONFLICT (app_id, metric, time) DO UPDATE``, together with whatever must be
+durable with them (a backfill's checkpoint, an archive's watermarks), then empties the staging
+table. Every writer upserts in the same key order, so several processes writing the same rows
+wait for each other instead of deadlocking (a deadlock or serialization failure is retried
+anyway: the staging rows are still there).
 
 Resume. A backfill without a checkpoint file keeps its checkpoint in ``{table}_checkpoints``,
 committed in the same transaction as the rows it covers (``flush_checkpoint``): a kill at any
@@ -28,6 +31,7 @@ import secrets
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -39,7 +43,7 @@ from .._exceptions import (
     CheckpointMismatchError,
     SinkError,
 )
-from ..types._models import Point
+from ..types._points import Point, Points
 from ._base import Position
 
 if TYPE_CHECKING:
@@ -270,7 +274,7 @@ class PostgresSink:
             db.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ("
                 "seq bigint GENERATED ALWAYS AS IDENTITY, app_id bigint NOT NULL, "
-                "metric text NOT NULL, time timestamptz NOT NULL, value double precision)"
+                "metric text NOT NULL, time bigint NOT NULL, value double precision)"
             )
             db.execute(f"TRUNCATE {_STAGING}")
         except self._psycopg.Error as exc:
@@ -345,11 +349,13 @@ class PostgresSink:
         if not points:
             return
         db, lock = self._require_open()
-        rows = [(app_id, metric, p.time, p.value) for p in points]
+        columns = Points.from_points(points)
         async with lock:
-            await anyio.to_thread.run_sync(self._copy, db, rows)
+            await anyio.to_thread.run_sync(self._copy, db, app_id, metric, columns)
 
-    def _copy(self, db: psycopg.Connection[Any], rows: list[tuple[Any, ...]]) -> None:
+    def _copy(self, db: psycopg.Connection[Any], app_id: int, metric: str, points: Points) -> None:
+        values = [None if v != v else v for v in points.values.tolist()]  # NaN: missing, NULL
+        rows = zip(repeat(app_id), repeat(metric), points.times.tolist(), values)
         try:
             with (
                 db.cursor() as cursor,
@@ -357,9 +363,10 @@ class PostgresSink:
                     f"COPY {_STAGING} (app_id, metric, time, value) FROM STDIN (FORMAT BINARY)"
                 ) as copy,
             ):
-                copy.set_types(["int8", "text", "timestamptz", "float8"])
-                for values in rows:
-                    copy.write_row(values)
+                copy.set_types(["int8", "text", "int8", "float8"])
+                write_row = copy.write_row
+                for row in rows:
+                    write_row(row)
         except self._psycopg.Error as exc:
             raise self._failed("cannot write to", exc) from None
 
@@ -423,7 +430,7 @@ class PostgresSink:
         errors = self._psycopg.errors
         sql = self._sql(
             "INSERT INTO {points} AS p (app_id, metric, time, value) "
-            "SELECT DISTINCT ON (app_id, metric, time) app_id, metric, time, value "
+            "SELECT DISTINCT ON (app_id, metric, time) app_id, metric, to_timestamp(time), value "
             f"FROM {_STAGING} ORDER BY app_id, metric, time, seq DESC "
             "ON CONFLICT (app_id, metric, time) DO UPDATE SET value = EXCLUDED.value "
             "WHERE p.value IS DISTINCT FROM EXCLUDED.value",

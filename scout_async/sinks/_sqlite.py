@@ -17,6 +17,7 @@ import secrets
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,9 @@ import anyio
 import anyio.to_thread
 
 from .._exceptions import ArgumentError, ArgumentTypeError, CheckpointMismatchError
-from .._time import parse_time
-from ..types._models import Point
-from ._base import Position, row
+from .._time import format_epochs, parse_time
+from ..types._points import Point, Points
+from ._base import Position
 from ._writable import check_writable
 
 __all__ = ["SqliteSink"]
@@ -168,7 +169,10 @@ class SqliteSink:
         if not points:
             return
         db, lock = self._require_open()
-        rows = [row(app_id, metric, p) for p in points]
+        columns = Points.from_points(points)
+        # The rows zipped from the columns, times formatted once per chunk: no Point per row.
+        values = [None if v != v else v for v in columns.values.tolist()]
+        rows = zip(repeat(app_id), repeat(metric), format_epochs(columns.times), values)
         sql = (
             f"INSERT INTO {self._table} (app_id, metric, time, value) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (app_id, metric, time) DO UPDATE SET value = excluded.value"

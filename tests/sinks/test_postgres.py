@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,8 @@ from scout_async.sinks import (
 )
 from scout_async.testing import ScoutSimulator
 from tests.pg_server import PASSWORD, PostgresServer, pg_server, pg_url, query, rows
+from tests.sinks.test_sink_columns import CHUNKS as COLUMN_CHUNKS
+from tests.sinks.test_sink_columns import NoPoints, columnar
 
 __all__ = ["pg_server", "pg_url"]  # the fixtures, used by name
 
@@ -126,6 +128,51 @@ async def test_upserts_so_rewriting_never_duplicates_and_the_last_value_wins(pg_
     assert rows(pg_url) == sorted(
         rows_of(101, "apdex", chunk(0, 4, base=5.0)[:2] + chunk(2, 4, base=9.0))
     )
+
+
+async def test_a_points_is_copied_from_its_arrays_into_the_per_point_rows(pg_url: str) -> None:
+    # The same chunks as a list, a tuple and a Points that refuses to make a Point (the sink
+    # reads its arrays): one table, holding exactly the rows Point by Point, odd values and all.
+    givens: list[Callable[[list[Point]], Sequence[Point]]] = [list, tuple, columnar]
+    found = []
+    for number, convert in enumerate(givens):
+        sink = PostgresSink(pg_url, table=f"points_{number}")
+        await sink.open()
+        for app_id, metric, points in COLUMN_CHUNKS:
+            await sink.write(app_id, metric, convert(points))
+        await sink.write(101, "apdex", NoPoints())  # an empty chunk writes nothing
+        await sink.flush()
+        await sink.close()
+        found.append(
+            query(
+                pg_url,
+                f"SELECT app_id, metric, time, value, value::text FROM points_{number} "
+                "ORDER BY 1, 2, 3",
+            )
+        )
+    assert found[0] == found[1] == found[2]
+    want = sorted((a, m, p.time, p.value) for a, m, points in COLUMN_CHUNKS for p in points)
+    assert [(a, m, t, v) for a, m, t, v, _ in found[2]] == want
+    texts = [text for *_, text in found[2]]
+    assert texts.count(None) == 6  # missing values are NULL
+    assert {"Infinity", "-Infinity", "-0", "1e+16", "5e-324"} <= set(texts)
+    assert found[2][0][2] == datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+async def test_staging_holds_epoch_seconds_and_the_table_timestamptz(pg_url: str) -> None:
+    sink = PostgresSink(pg_url)
+    await sink.open()
+    await sink.write(101, "apdex", columnar(chunk(0, 3)))
+    assert sink._db is not None
+    staged = sink._db.execute(
+        "SELECT time, pg_typeof(time)::text FROM pg_temp.scout_async_staging ORDER BY seq"
+    ).fetchall()
+    assert staged == [(int((T0 + i * M).timestamp()), "bigint") for i in range(3)]
+    await sink.flush()
+    await sink.close()
+    assert query(pg_url, "SELECT time FROM points ORDER BY time") == [
+        (T0 + i * M,) for i in range(3)
+    ]
 
 
 async def test_a_named_table_gets_its_companions(pg_url: str) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from scout_async._time import _parse_lenient, parse_time
+from scout_async._time import _parse_lenient, format_time, parse_time
 from scout_async.types import App
 from scout_async.types._convert import structure
 
@@ -72,3 +72,25 @@ def test_what_is_no_time_is_a_value_error(text: str) -> None:
 def test_a_model_reads_such_a_time() -> None:
     app = structure({"id": 1, "name": "a", "last_reported_at": "2026-02-12T19:15:00.1+0000"}, App)
     assert app.last_reported_at == T + timedelta(microseconds=100_000)
+
+
+@pytest.mark.parametrize("step", [60, 120, 300, 600, 1800, 3600, 7200])
+@pytest.mark.parametrize("count", [1, 2, 97, 3000])
+def test_grid_text_is_the_grid_formatted_and_joined(step: int, count: int) -> None:
+    from scout_async._time import grid_text
+
+    # Starting 22:00 the day before a leap day: the grid crosses midnights and Feb 29.
+    first = int(datetime(2028, 2, 28, 22, tzinfo=timezone.utc).timestamp())
+    want = "".join(
+        format_time(datetime.fromtimestamp(first + k * step, timezone.utc)) for k in range(count)
+    )
+    assert grid_text(first, step, count) == want
+
+
+def test_grid_text_refuses_what_is_not_a_grid() -> None:
+    from scout_async._time import grid_text
+
+    assert grid_text(30, 60, 3) is None  # not on the step's grid
+    assert grid_text(0, 7, 3) is None  # a step that does not divide a day
+    assert grid_text(0, 60, 0) is None
+    assert grid_text(0, 0, 3) is None
