@@ -98,6 +98,8 @@ class Core:
         self._http_checked = False
         self._pools: list[httpx.AsyncClient] = []
         self._pool_load: list[int] = []
+        self._plain_headers: dict[str, str] | None = None
+        self._timeout_extension: dict[str, Any] = {}
         if http_client is not None:
             self._use_pools("given", [http_client])
             self._http_checked = True
@@ -189,6 +191,14 @@ class Core:
         self._http = backend
         self._pools = pools
         self._pool_load = [0] * len(pools)
+        # Our own pools carry no cookies, params, auth or hooks of their own: a request for them
+        # is built directly from their default headers (``_build_request``).
+        self._plain_headers = (
+            None
+            if backend == "given"
+            else {name.lower(): value for name, value in pools[0].headers.items()}
+        )
+        self._timeout_extension = {"timeout": self._timeout.as_dict()}
 
     def _settle_http(self) -> None:
         """Choose the HTTP path now that an async library runs (the first request's task), or
@@ -215,13 +225,27 @@ class Core:
         else:
             content = json.dumps({"key": key}).encode()
             headers["Content-Type"] = "application/json"
-        return http.build_request(
+        plain = self._plain_headers
+        if plain is None:  # the caller's client: its own cookies, params, auth and headers apply
+            return http.build_request(
+                "GET",
+                self._base_url + path,
+                params=query,
+                headers=headers,
+                content=content,
+                timeout=self._timeout,
+            )
+        # The same request ``build_request`` makes from one of our pools (a test holds them
+        # equal), in half its CPU: the URL is parsed once, and no cookie jar is merged.
+        url = self._base_url + path
+        if query:
+            url += "?" + str(httpx.QueryParams(query))
+        return httpx.Request(
             "GET",
-            self._base_url + path,
-            params=query,
-            headers=headers,
+            url,
+            headers={**plain, **{name.lower(): value for name, value in headers.items()}},
             content=content,
-            timeout=self._timeout,
+            extensions=self._timeout_extension,
         )
 
     async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
@@ -387,9 +411,11 @@ class Core:
         self._resume_at = max(self._resume_at, self.clock.monotonic() + delay)
 
 
-#: Connections per httpx pool at most: up to 16, one pool's per-request scan stays cheap
-#: (the knee of benchmarks/bench_concurrency.py lies between 16 and 32 on a 2-core machine).
-POOL_SIZE = 16
+#: Connections per httpx pool at most: httpcore scans a pool's every connection for every
+#: request, so the client spreads over pools of 8. Measured (``nox -s bench --only sweep``,
+#: 2 cores): client CPU per request at 64 in flight is 0.92x that at 8 with pools of 8, 1.35x
+#: with pools of 16, 3.6x with one pool of 64 (the hand-written httpx job).
+POOL_SIZE = 8
 
 
 def pool_sizes(max_concurrency: int, pool_size: int = POOL_SIZE) -> list[int]:
@@ -409,7 +435,7 @@ def _make_pools(config: ClientConfig, backend: str) -> list[httpx.AsyncClient]:
     if backend == "aiohttp":
         # One aiohttp connector holds them all: it takes an idle connection off a list instead
         # of scanning the pool, so a large one costs no more per request than a small one
-        # (measured at 16 and 64 in flight: one connector and several of 16 cost the same).
+        # (measured at 16 and 64 in flight: one connector and several small ones cost the same).
         make_client = _aiohttp_maker()
         if make_client is None:  # pragma: no cover - _choose_http checked it just now
             raise ConfigurationError(f"http_backend='aiohttp' needs httpx-aiohttp: {AIOHTTP_HINT}")

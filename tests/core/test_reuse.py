@@ -12,6 +12,7 @@ import anyio
 import pytest
 
 import scout_async
+from scout_async._core import POOL_SIZE
 from tests.core.conftest import HttpPath, open_connections
 from tests.core.raw_server import RawServer
 
@@ -45,8 +46,9 @@ def test_layout_of_each_path(http: HttpPath) -> None:
             async with http.client(raw.url, max_concurrency=CONCURRENCY) as client:
                 await client.apps.list()
                 assert client._core.http_backend == http.expected
-                # httpx: pools of at most 16; aiohttp: one connector holds them all.
-                assert client._core.pool_count == (2 if http.expected == "httpx" else 1)
+                # httpx: pools of at most POOL_SIZE; aiohttp: one connector holds them all.
+                pools = -(-CONCURRENCY // POOL_SIZE) if http.expected == "httpx" else 1
+                assert client._core.pool_count == pools
 
     http.run(main)
 
