@@ -7,7 +7,7 @@ Imported only when that path is taken: it imports aiohttp (a few hundred ms, onc
 from __future__ import annotations
 
 import httpx
-from aiohttp import ClientSession, ClientTimeout
+from aiohttp import ClientResponse, ClientResponseError, ClientSession, ClientTimeout
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 from httpx_aiohttp.transport import AiohttpResponseStream, map_aiohttp_exceptions
 from yarl import URL
@@ -36,23 +36,17 @@ class VerbatimTransport(AiohttpTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if not isinstance(self.client, ClientSession):
             self.client = self.get_client()
-        timeout = request.extensions.get("timeout", {})
-        with map_aiohttp_exceptions():
-            response = await self.client.request(
-                method=request.method,
-                url=URL(str(request.url), encoded=True),
-                headers=request.headers,
-                data=request.content or None,
-                allow_redirects=False,
-                auto_decompress=False,  # httpx decodes, as on its own path
-                compress=False,
-                timeout=ClientTimeout(
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                    connect=timeout.get("pool"),
-                ),
-                server_hostname=request.extensions.get("sni_hostname"),
-            ).__aenter__()
+        failure: str | None = None
+        try:
+            response = await self._send(self.client, request)
+        except ClientResponseError as exc:
+            # An answer aiohttp cannot parse (a bad status line, a header over its limit). Its
+            # error carries the request's URL and headers (the key, in either auth mode) and
+            # httpx-aiohttp does not map it: say what was wrong, and keep nothing of it (raised
+            # outside this block, so that it is not even the new error's context).
+            failure = f"malformed answer ({exc.status}, {exc.message})"
+        if failure is not None:
+            raise httpx.RemoteProtocolError(failure)
         extensions = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode()
@@ -63,3 +57,25 @@ class VerbatimTransport(AiohttpTransport):
             request=request,
             extensions=extensions,
         )
+
+    async def _send(self, session: ClientSession, request: httpx.Request) -> ClientResponse:
+        timeout = request.extensions.get("timeout", {})
+        connect, pool = timeout.get("connect"), timeout.get("pool")
+        with map_aiohttp_exceptions():
+            return await session.request(
+                method=request.method,
+                url=URL(str(request.url), encoded=True),
+                headers=request.headers,
+                data=request.content or None,
+                allow_redirects=False,
+                auto_decompress=False,  # httpx decodes, as on its own path
+                compress=False,
+                timeout=ClientTimeout(
+                    sock_connect=connect,
+                    sock_read=timeout.get("read"),
+                    # aiohttp's ``connect`` spans the wait for a pool slot and the connecting
+                    # itself, httpx's ``pool`` the wait alone: both of httpx's bounds, summed.
+                    connect=None if connect is None or pool is None else connect + pool,
+                ),
+                server_hostname=request.extensions.get("sni_hostname"),
+            ).__aenter__()

@@ -15,6 +15,7 @@ import json
 import logging
 import random
 import sys
+import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -497,8 +498,10 @@ def _choose_http(requested: str, library: str | None) -> str | None:
             )
         return "aiohttp"
     # "auto": aiohttp's transport only on asyncio, and only when installed (imported only
-    # once it is taken: a client made before trio runs never imports aiohttp).
-    if not on_asyncio or not _aiohttp_installed():
+    # once it is taken: a client made before trio runs never imports aiohttp). Not behind a
+    # proxy from the environment: httpx-aiohttp sends through one on its stock transport,
+    # which re-encodes URLs (``_aiohttp.VerbatimTransport``); httpx's path goes through it as is.
+    if not on_asyncio or not _aiohttp_installed() or urllib.request.getproxies():
         return "httpx"
     if library is None:
         return None

@@ -402,7 +402,9 @@ class _Job:
                     if mark is not None and points:
                         # The chunk an earlier run stopped inside (at the bucket then in
                         # progress): its points before the watermark are written already.
-                        points = points[bisect_left(points.times, ceil_seconds(mark)) :]
+                        done = bisect_left(points.times, ceil_seconds(mark))
+                        if done:
+                            points = points[done:]
                     await self._sink.write(key[0], key[1], points)
                     # Never past the bucket in progress: the next run fetches it once closed.
                     self._marks[key] = min(

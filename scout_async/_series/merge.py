@@ -99,11 +99,13 @@ def _regular(raw: list[Any]) -> Points | None:
     if start is None or after is None:
         return None
     step = after - start
-    expected = grid_text(start, step, len(texts))
     try:
+        expected = grid_text(start, step, len(texts))
         if expected is None or "".join(texts) != expected:
             return None
-    except TypeError:  # a time that is not a string
+    except (TypeError, OverflowError):  # a time that is not a string; a grid past year 9999
+        return None
+    if set(map(len, texts)) != {20}:  # the same text, cut elsewhere: not these instants
         return None
     kinds = set(map(type, values))
     if not kinds <= _NUMBERS:

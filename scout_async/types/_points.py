@@ -186,7 +186,8 @@ class Points(Sequence[Point]):
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash((self._times.tobytes(), self._values.tobytes()))
+        # The times alone: values equal as numbers may differ in bits (0.0 and -0.0, NaNs).
+        return hash(self._times.tobytes())
 
     def __repr__(self) -> str:
         if not self._times:

@@ -23,7 +23,7 @@ class RawServer:
     many requests that arrive on a reused connection get an RST instead of an answer. ``stalls``:
     how many requests get their headers and half their body, then nothing more (the connection
     stays open until the client gives it up). ``redirect_to``: answer every request with 302 to
-    this URL."""
+    this URL. ``answer``: send these bytes as every answer (a malformed one)."""
 
     def __init__(
         self,
@@ -32,12 +32,14 @@ class RawServer:
         resets: int = 0,
         stalls: int = 0,
         redirect_to: str | None = None,
+        answer: bytes | None = None,
     ) -> None:
         self.close_after_answer = close_after_answer
         self.resets_left = resets
         self.stalls_left = stalls
         self.stalled = 0
         self.redirect_to = redirect_to
+        self.raw_answer = answer
         self.requests = 0
         self.targets: list[str] = []  # each request's target, as it came
         self.connections = 0
@@ -156,6 +158,8 @@ class RawServer:
             _close(conn)
 
     def _answer(self) -> bytes:
+        if self.raw_answer is not None:
+            return self.raw_answer
         if self.redirect_to is not None:
             return (
                 f"HTTP/1.1 302 Found\r\nLocation: {self.redirect_to}\r\nContent-Length: 0\r\n\r\n"

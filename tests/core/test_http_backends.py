@@ -85,6 +85,15 @@ async def test_auto_on_asyncio_takes_aiohttp_with_one_connector() -> None:
         assert c._core.pool_count == 1
 
 
+async def test_auto_behind_a_proxy_from_the_environment_takes_httpx(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # httpx-aiohttp would send through the proxy on its stock transport, which re-encodes URLs.
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    async with client() as c:
+        assert c._core.http_backend == "httpx"
+
+
 async def test_httpx_asked_for_on_asyncio_takes_httpx() -> None:
     async with client(http_backend="httpx", max_concurrency=4 * POOL_SIZE) as c:
         assert c._core.http_backend == "httpx"

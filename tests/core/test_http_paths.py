@@ -294,6 +294,39 @@ def test_the_key_shows_in_no_error_and_no_log_line(
         assert any("key=" in r.getMessage() for r in client_side)  # the URL was logged, bare
 
 
+@pytest.mark.parametrize("auth", ["header", "query"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n", id="bad-status-line"),
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 120_000 + b"\r\nContent-Length: 0\r\n\r\n",
+            id="huge-header",
+        ),
+    ],
+)
+def test_an_unparseable_answer_is_retried_and_shows_no_key(
+    auth: str, answer: bytes, http: HttpPath, clock: VirtualClock
+) -> None:
+    errors: list[BaseException] = []
+
+    async def main(url: str) -> None:
+        options = {"clock": clock, "auth": auth, "max_retries": 1, "api_key": SECRET}
+        async with http.client(url, **options) as client:
+            # A bad status line is a broken connection on both paths. A huge header is one on
+            # aiohttp's (its limit is 8 KB); httpx reads it, then an empty body: not JSON.
+            with pytest.raises(scout_async.ScoutError) as info:
+                await client.apps.list()
+            errors.append(info.value)
+
+    with RawServer(answer=answer) as raw:
+        http.run(main, raw.url)
+        assert raw.requests == 2  # retried once, as any broken answer
+    assert SECRET not in said(errors[0])
+    if b"2OO" in answer or http.expected == "aiohttp":
+        assert isinstance(errors[0], scout_async.APIConnectionError)
+
+
 def test_cancelling_mid_request_leaves_every_pool_usable(
     http: HttpPath, live: SimulatorServer, sim: ScoutSimulator
 ) -> None:
