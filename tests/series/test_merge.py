@@ -173,3 +173,11 @@ def test_a_duplicated_bucket_in_a_long_answer_is_still_caught() -> None:
     got, _ = parse_series_results({"series": {"m": raw}}, "m", method="GET", path="/p")
     with pytest.raises(scout_async.ResponseFormatError, match="twice"):
         owned_points(got, CHUNK, method="GET", path="/p")
+
+
+def test_times_that_join_into_the_grid_but_are_cut_elsewhere_are_not_taken_for_it() -> None:
+    # Joined, these four strings are the text of a 5-minute grid; the third holds two times.
+    t = [_iso(T0 + i * 5 * M) for i in range(4)]
+    raw: list[object] = [[t[0], 1.0], [t[1], 2.0], [t[2] + t[3], 3.0], ["", 4.0]]
+    with pytest.raises(scout_async.ResponseFormatError, match="malformed"):
+        parse_series_results({"series": {"m": raw}}, "m", method="GET", path="/p")
