@@ -154,7 +154,9 @@ def owned_points(
             points = Points([times[i] for i in order], [values[i] for i in order])
             times = points.times
         gaps = list(map(sub, islice(times, 1, None), times))
-        _check_step(times, gaps, chunk, method=method, path=path)
+        spaced = [gap for gap in gaps if gap]
+        finest = min(spaced) if spaced else None
+        _check_step(times, finest, math.gcd(*spaced), len(spaced), chunk, method=method, path=path)
         if 0 in gaps:
             twice = times[gaps.index(0)]
             raise ResponseFormatError(
@@ -163,7 +165,10 @@ def owned_points(
                 path=path,
             )
     else:
-        _check_step(times, [points.grid] * (len(times) - 1), chunk, method=method, path=path)
+        # In order, each bucket once, every gap the grid's: the gaps are known without a pass.
+        count = len(times) - 1
+        grid = points.grid if count else None
+        _check_step(times, grid, grid or 0, count, chunk, method=method, path=path)
     low = bisect_left(times, ceil_seconds(chunk.owned_start))
     high = bisect_left(times, ceil_seconds(chunk.owned_end))
     return points if low == 0 and high == len(times) else points[low:high]
@@ -173,8 +178,18 @@ def _moment(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, timezone.utc)
 
 
-def _check_step(times: Any, gaps: list[int], chunk: Chunk, *, method: str, path: str) -> None:
-    """``gaps``: between each point of ``times`` (in order) and the next."""
+def _check_step(
+    times: Any,
+    finest: int | None,
+    common: int,
+    gaps: int,
+    chunk: Chunk,
+    *,
+    method: str,
+    path: str,
+) -> None:
+    """``times`` in order; of the nonzero gaps between neighbours, ``finest`` is the least,
+    ``common`` their greatest common divisor (0 if none) and ``gaps`` how many there are."""
     step = chunk.step
     step_s = int(step.total_seconds())
 
@@ -187,10 +202,6 @@ def _check_step(times: Any, gaps: list[int], chunk: Chunk, *, method: str, path:
             path=path,
         )
 
-    if 0 in gaps:
-        gaps = [gap for gap in gaps if gap]
-    finest = min(gaps) if gaps else None
-    common = math.gcd(*gaps) if gaps else 0
     if times and (times[0] % step_s or common % step_s):
         off = next(t for t in times if t % step_s)
         raise mismatch(finest, f"got {display_time(_moment(off))}, off that grid")
@@ -203,7 +214,7 @@ def _check_step(times: Any, gaps: list[int], chunk: Chunk, *, method: str, path:
     # fill the request window at it (a 5-minute window answered at 2 minutes: 3 points, 2 gaps),
     # up to the bucket at `to` that a server may leave out; sparser, they are a finer series
     # with gaps.
-    if gaps and common > step_s and (len(gaps) >= 3 or _fills(len(times), chunk, common)):
+    if gaps and common > step_s and (gaps >= 3 or _fills(len(times), chunk, common)):
         shown = format_step(timedelta(seconds=common))
         raise mismatch(common, f"got every point a multiple of {shown} apart")
 

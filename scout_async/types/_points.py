@@ -144,12 +144,6 @@ class Points(Sequence[Point]):
         """Bytes the two arrays hold (their buffers, as allocated)."""
         return self._times.buffer_info()[1] * 8 + self._values.buffer_info()[1] * 8
 
-    def first_time(self) -> datetime | None:
-        return _fromtimestamp(self._times[0], _UTC) if self._times else None
-
-    def last_time(self) -> datetime | None:
-        return _fromtimestamp(self._times[-1], _UTC) if self._times else None
-
     def __len__(self) -> int:
         return len(self._times)
 
