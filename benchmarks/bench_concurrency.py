@@ -6,13 +6,16 @@ running only the client:
 
 * the hand-written httpx job: ``httpx.AsyncClient`` (pool sized to the concurrency), an
   ``asyncio.Semaphore``, ``json.loads`` and a ``datetime`` per point, seams dropped;
+* issue 11's prototype, rebuilt as a reference floor: the same job on httpx-aiohttp's transport
+  with ``msgspec`` and columns, no checks (``_prototype``);
 * ``scout_async`` on its default path (httpx) and on the aiohttp transport (and on one httpx pool
   of ``max_concurrency`` with ``--http one-pool``): ``asyncio.gather`` of the 36
   ``client.metrics.get(..., resolution="5m")`` with ``max_concurrency`` set to the concurrency.
 
-Client CPU per request (``getrusage(RUSAGE_SELF)`` in the child, user + system, client creation
-and closing included) and wall efficiency against the ideal ``ceil(requests / concurrency) x
-latency``; medians of ``--runs`` runs (the jobs interleaved within each run).
+Client CPU per request (``getrusage(RUSAGE_SELF)`` in the child, user + system, the client's
+imports, creation and closing included) and wall efficiency against the ideal
+``ceil(requests / concurrency) x latency``; medians of ``--runs`` runs (the jobs interleaved
+within each run).
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ import asyncio
 import math
 import statistics
 import time
+from array import array
 from datetime import datetime, timedelta
 from typing import Any
 
 from common import (
+    KEY,
     Server,
     child,
     cpu,
@@ -44,6 +49,7 @@ CHUNK = timedelta(hours=12)  # the longest window Scout answers at 5 minutes
 LATENCY = 0.05
 CONCURRENCIES = (8, 16, 32, 64)
 HAND = "hand-written httpx job"
+PROTOTYPE = "prototype job (httpx-aiohttp, msgspec, columns)"
 
 
 def _window() -> tuple[datetime, datetime]:
@@ -67,6 +73,56 @@ async def _hand(url: str, concurrency: int) -> dict[str, Any]:
         "cpu": cpu() - cpu0,
         "requests": len(plan) * len(series),
         "points": point_count(series),
+    }
+
+
+async def _prototype(url: str, concurrency: int) -> dict[str, Any]:
+    """Issue 11's prototype, rebuilt by hand as a reference: the hand-written job on httpx-aiohttp's
+    transport, ``msgspec`` and columns (the first two times parsed, the rest taken as a grid).
+    It checks nothing, retries nothing and plans nothing: a floor for this machine, not a
+    client. Its imports are counted, as the other jobs' are."""
+    start, end = _window()
+    plan = windows(start, end, CHUNK)
+    cpu0 = cpu()
+    t0 = time.perf_counter()
+    import httpx
+    import httpx_aiohttp
+    import msgspec
+
+    decode = msgspec.json.Decoder().decode
+    limit = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def one(
+        http: Any, app: int, metric: str, frm: datetime, to: datetime
+    ) -> tuple[array[int], array[float]]:
+        params = {"from": f"{frm:%Y-%m-%dT%H:%M:%SZ}", "to": f"{to:%Y-%m-%dT%H:%M:%SZ}"}
+        async with limit:
+            response = await http.get(f"/apps/{app}/metrics/{metric}", params=params)
+        response.raise_for_status()
+        raw = decode(response.content)["results"]["series"][metric]
+        texts, values = zip(*raw, strict=True)
+        first = int(datetime.fromisoformat(texts[0].replace("Z", "+00:00")).timestamp())
+        second = int(datetime.fromisoformat(texts[1].replace("Z", "+00:00")).timestamp())
+        step = second - first
+        owned = min(len(texts), math.ceil((to.timestamp() - first) / step))
+        times = array("q", range(first, first + owned * step, step))
+        return times, array("d", [math.nan if v is None else v for v in values[:owned]])
+
+    async with httpx_aiohttp.HttpxAiohttpClient(
+        base_url=url, headers={"X-SCOUT-API": KEY}, limits=limits, timeout=30
+    ) as http:
+
+        async def series(app: int, metric: str) -> list[tuple[array[int], array[float]]]:
+            return await asyncio.gather(*(one(http, app, metric, f, t) for f, t in plan))
+
+        out = await asyncio.gather(*(series(app, m) for app in APPS for m in METRICS))
+    wall = time.perf_counter() - t0
+    return {
+        "wall": wall,
+        "cpu": cpu() - cpu0,
+        "requests": len(plan) * len(out),
+        "points": sum(len(times) for parts in out for times, _ in parts),
     }
 
 
@@ -99,12 +155,19 @@ def run_child(scenario: str, args: list[str]) -> dict[str, Any]:
     url, concurrency = args[0], int(args[1])
     if scenario == "sweep-hand":
         return asyncio.run(_hand(url, concurrency))
+    if scenario == "sweep-prototype":
+        return asyncio.run(_prototype(url, concurrency))
     return asyncio.run(_ours(url, concurrency, args[2]))
 
 
 def _job(srv: Server, name: str, concurrency: int) -> dict[str, Any]:
     if name == HAND:
         return child("sweep-hand", srv.url, concurrency, srv=srv)
+    if name == PROTOTYPE:
+        try:
+            return child("sweep-prototype", srv.url, concurrency, srv=srv)
+        except RuntimeError as exc:  # httpx-aiohttp or msgspec missing
+            return {"error": str(exc).strip().splitlines()[-1]}
     layout = name.split("(")[1].rstrip(")")
     try:
         return child("sweep-ours", srv.url, concurrency, layout, srv=srv)
@@ -114,7 +177,7 @@ def _job(srv: Server, name: str, concurrency: int) -> dict[str, Any]:
 
 
 def report(runs: int, layouts: list[str], concurrencies: list[int]) -> dict[str, Any]:
-    names = [HAND] + [f"scout_async ({layout})" for layout in layouts]
+    names = [HAND, PROTOTYPE] + [f"scout_async ({layout})" for layout in layouts]
     cells: dict[str, dict[int, list[dict[str, Any]]]] = {
         n: {c: [] for c in concurrencies} for n in names
     }

@@ -6,8 +6,17 @@ Imported only when that path is taken: it imports aiohttp (a few hundred ms, onc
 
 from __future__ import annotations
 
+import ssl
+from urllib.request import getproxies
+
 import httpx
-from aiohttp import ClientResponse, ClientResponseError, ClientSession, ClientTimeout
+from aiohttp import (
+    ClientResponse,
+    ClientResponseError,
+    ClientSession,
+    ClientTimeout,
+    TCPConnector,
+)
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 from httpx_aiohttp.transport import AiohttpResponseStream, map_aiohttp_exceptions
 from yarl import URL
@@ -15,12 +24,18 @@ from yarl import URL
 __all__ = ["make_client"]
 
 
-def make_client(*, timeout: httpx.Timeout, connections: int) -> httpx.AsyncClient:
+def make_client(
+    *, timeout: httpx.Timeout, connections: int, verify: ssl.SSLContext
+) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` on aiohttp, holding up to ``connections`` alive for reuse."""
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    # A proxy from the environment still gets httpx-aiohttp's own transport (its mounts).
+    # httpx mounts no proxy from the environment over a transport passed in: aiohttp takes
+    # them (``VerbatimTransport.get_client``).
     return HttpxAiohttpClient(
-        timeout=timeout, limits=limits, transport=VerbatimTransport(limits=limits)
+        timeout=timeout,
+        limits=limits,
+        verify=verify,
+        transport=VerbatimTransport(limits=limits, verify=verify),
     )
 
 
@@ -31,7 +46,20 @@ class VerbatimTransport(AiohttpTransport):
     "requotes" it: ``%3D`` in a path becomes ``=`` (aio-libs/aiohttp#2188, #4307), so an
     endpoint id's base64 padding would leave differently than on httpx's path. A
     ``yarl.URL(..., encoded=True)`` is sent as it is. The rest is httpx-aiohttp's request
-    handling for what the client sends: a GET with at most a small body, no proxy."""
+    handling for what the client sends: a GET with at most a small body; a proxy from the
+    environment is aiohttp's to take (``get_client``)."""
+
+    def get_client(self) -> ClientSession:
+        # httpx mounts no proxy from the environment over a transport passed in, so aiohttp
+        # takes them itself (``trust_env``: HTTP_PROXY, HTTPS_PROXY, NO_PROXY), and the URL
+        # still leaves verbatim through one. Only when there are some: ``trust_env`` also
+        # looks for a ~/.netrc, in a thread, at every request.
+        connector = TCPConnector(
+            limit=self.limits.max_connections or 0,
+            keepalive_timeout=self.limits.keepalive_expiry,
+            ssl=self.ssl_context,
+        )
+        return ClientSession(connector=connector, trust_env=bool(getproxies()))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if not isinstance(self.client, ClientSession):

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import logging
 import random
+import ssl
 import sys
 import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
@@ -111,7 +112,9 @@ class Core:
                 self._use_pools(backend, _make_pools(config, backend))
                 # aiohttp's path chosen outside an event loop is checked to run on asyncio.
                 self._http_checked = backend == "httpx" or library is not None
-        self.limiter = anyio.CapacityLimiter(config.max_concurrency)
+        # A request's slot is taken without a trip through the event loop when one is free
+        # (``fast_acquire``): every request takes one, and sends right after.
+        self.limiter = anyio.Semaphore(config.max_concurrency, fast_acquire=True)
         self._jobs = BackgroundJobs()
         self._rng = rng or random.Random()
         # Client-wide pause after a 429: a rate limit is about the key, not one request.
@@ -349,11 +352,14 @@ class Core:
         http = self._pools[index]
         load[index] += 1
         try:
-            # Never follow a redirect: httpx strips only ``Authorization`` across origins, so
-            # the X-SCOUT-API header would go to wherever the redirect points.
-            response = await http.send(
-                self._build_request(http, path, params), stream=True, follow_redirects=False
-            )
+            if self._plain_headers is None:  # the caller's client: its auth, hooks, cookies
+                # Never follow a redirect: httpx strips only ``Authorization`` across origins,
+                # so the X-SCOUT-API header would go to wherever the redirect points.
+                response = await http.send(
+                    self._build_request(http, path, params), stream=True, follow_redirects=False
+                )
+            else:
+                response = await _send_plain(http, self._build_request(http, path, params))
             try:
                 content = await response.aread()
             finally:
@@ -412,6 +418,18 @@ class Core:
         self._resume_at = max(self._resume_at, self.clock.monotonic() + delay)
 
 
+async def _send_plain(http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """Send ``request`` on one of the client's own pools, the response's body still to read.
+
+    ``AsyncClient.send`` would run it through the auth flow, the redirect loop, the event
+    hooks and the cookie jar: our pools have no auth, hooks or cookies and never follow a
+    redirect, and that machinery costs about as much CPU as the exchange itself on the aiohttp
+    path (measured: ~130 µs a request). What is left of ``send`` is the transport it would pick
+    for the URL (a proxy's, from the environment, or the pool's own), which is what this asks.
+    """
+    return await http._transport_for_url(request.url).handle_async_request(request)
+
+
 #: Connections per httpx pool at most: httpcore scans a pool's every connection for every
 #: request, so the client spreads over pools of 8. Measured (``nox -s bench --only sweep``,
 #: 2 cores): client CPU per request at 64 in flight is 0.92x that at 8 with pools of 8, 1.35x
@@ -440,17 +458,32 @@ def _make_pools(config: ClientConfig, backend: str) -> list[httpx.AsyncClient]:
         make_client = _aiohttp_maker()
         if make_client is None:  # pragma: no cover - _choose_http checked it just now
             raise ConfigurationError(f"http_backend='aiohttp' needs httpx-aiohttp: {AIOHTTP_HINT}")
-        return [make_client(timeout=config.timeout, connections=config.max_concurrency)]
+        return [
+            make_client(
+                timeout=config.timeout,
+                connections=config.max_concurrency,
+                verify=_tls_context(),
+            )
+        ]
     # Several small httpx pools rather than one large one: httpcore scans every connection of
     # a pool for every request (quadratic in the pool's size), which collapses one pool of 32
-    # or more (benchmarks/bench_concurrency.py). A request goes to the least busy pool.
+    # or more (benchmarks/bench_concurrency.py). A request goes to the least busy pool. They
+    # share one TLS context: each of httpx's own loads the CA bundle again (~50 ms of CPU).
+    tls = _tls_context()
     return [
         httpx.AsyncClient(
             timeout=config.timeout,
             limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+            verify=tls,
         )
         for size in pool_sizes(config.max_concurrency)
     ]
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The TLS context httpx makes by default (certifi's CA bundle, or ``SSL_CERT_FILE`` /
+    ``SSL_CERT_DIR`` from the environment), made once for all of a client's pools."""
+    return httpx.create_ssl_context(verify=True, trust_env=True)
 
 
 def _running_library() -> str | None:
@@ -459,6 +492,10 @@ def _running_library() -> str | None:
         return sniffio.current_async_library()
     except sniffio.AsyncLibraryNotFoundError:
         return None
+
+
+def _environment_proxies() -> bool:
+    return bool(urllib.request.getproxies())
 
 
 def _aiohttp_installed() -> bool:
@@ -499,9 +536,9 @@ def _choose_http(requested: str, library: str | None) -> str | None:
         return "aiohttp"
     # "auto": aiohttp's transport only on asyncio, and only when installed (imported only
     # once it is taken: a client made before trio runs never imports aiohttp). Not behind a
-    # proxy from the environment: httpx-aiohttp sends through one on its stock transport,
-    # which re-encodes URLs (``_aiohttp.VerbatimTransport``); httpx's path goes through it as is.
-    if not on_asyncio or not _aiohttp_installed() or urllib.request.getproxies():
+    # proxy from the environment: aiohttp reads those settings by rules of its own
+    # (``trust_env``), and httpx's are the ones a user of httpx expects.
+    if not on_asyncio or not _aiohttp_installed() or _environment_proxies():
         return "httpx"
     if library is None:
         return None

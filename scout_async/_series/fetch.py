@@ -15,11 +15,11 @@ the producer then stops quietly: abandoning a stream is normal use, not a failur
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Generic, TypeVar
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from typing import Generic, TypeVar, cast
 
 import anyio
-import anyio.abc
 import attrs
 from anyio.abc import ObjectSendStream
 
@@ -57,13 +57,14 @@ Item = ChunkDone[T] | Failed | Finished
 
 
 @attrs.define(eq=False)
-class _Slot:
-    """One launched chunk; ``done`` is set once its fetch ended (``error`` if it failed)."""
+class _Slot(Generic[T]):
+    """One launched chunk; ``done`` is set once its fetch ended (``result`` or ``error``)."""
 
     index: int
     chunk: Chunk
     scope: anyio.CancelScope = attrs.field(factory=anyio.CancelScope)
     done: anyio.Event = attrs.field(factory=anyio.Event)
+    result: T | None = None
     error: BaseException | None = None
 
 
@@ -80,62 +81,59 @@ async def produce_chunks(
     longest complete prefix; nothing after a failure is started. ``ScoutError``s get
     ``resume_from`` set to the start of the failed chunk. ``send`` is closed at the end; if the
     consumer closed its end meanwhile, the fetching stops and nothing is raised.
+
+    One loop launches and hands over: it tops the chunks in flight up to ``window`` (in plan
+    order), waits for the oldest, sends it, and tops up again; a task per chunk does the fetching.
     """
     window = max(1, window)
-    slots = anyio.Semaphore(window)
-    running: dict[int, _Slot] = {}  # launched, not yet sent: at most ``window``
-    results: dict[int, T] = {}
+    planned: Iterator[Chunk] | None = iter(chunks)
+    pending: deque[_Slot[T]] = deque()  # launched, not yet sent, in plan order: <= ``window``
     failed = False
     unplanned: Failed | None = None  # the plan itself failed to give its next chunk (a bug)
-    # The launcher hands each slot to the sender in plan order; the semaphore bounds the buffer.
-    hand, take = anyio.create_memory_object_stream[_Slot](window)
+    index = 0
 
-    async def run(slot: _Slot) -> None:
+    async def run(slot: _Slot[T]) -> None:
         nonlocal failed
         try:
             with slot.scope:
-                results[slot.index] = await fetch(slot.chunk)
+                slot.result = await fetch(slot.chunk)
         except Exception as exc:
             slot.error = exc
             failed = True
             # Chunks after a failed one will never be sent: stop them now, not when the
             # consumer catches up. Chunks before it still complete the prefix.
-            for later in list(running.values()):
+            for later in pending:
                 if later.index > slot.index:
                     later.scope.cancel()
         finally:
             slot.done.set()
 
-    async def launch(tg: anyio.abc.TaskGroup) -> None:
-        nonlocal unplanned
-        async with hand:
-            planned = iter(chunks)
-            index = 0
-            while True:
-                await slots.acquire()
-                if failed:
-                    return
-                try:
-                    chunk = next(planned)
-                except StopIteration:
-                    return
-                except Exception as exc:
-                    unplanned = Failed(index, exc)
-                    return
-                slot = running[index] = _Slot(index, chunk)
-                tg.start_soon(run, slot)
-                hand.send_nowait(slot)  # never full: at most ``window`` slots are held
-                index += 1
-
     outcome: Failed | Finished = Finished()
     gone = False
-    async with send, take:
+    async with send:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(launch, tg)
             try:
-                async for slot in take:
+                while True:
+                    while planned is not None and len(pending) < window and not failed:
+                        try:
+                            chunk = next(planned)
+                        except StopIteration:
+                            planned = None
+                            break
+                        except Exception as exc:
+                            unplanned = Failed(index, exc)
+                            planned = None
+                            break
+                        slot: _Slot[T] = _Slot(index, chunk)
+                        pending.append(slot)
+                        tg.start_soon(run, slot)
+                        index += 1
+                    if not pending:
+                        outcome = unplanned or outcome
+                        break
+                    slot = pending[0]
                     await slot.done.wait()
-                    del running[slot.index]
+                    pending.popleft()
                     if slot.error is not None:
                         error = slot.error
                         if isinstance(error, ScoutError) and error.resume_from is None:
@@ -144,10 +142,8 @@ async def produce_chunks(
                         # Stop what is in flight; the failure is sent once the group unwound.
                         tg.cancel_scope.cancel()
                         break
-                    await send.send(ChunkDone(slot.index, slot.chunk, results.pop(slot.index)))
-                    slots.release()
-                else:
-                    outcome = unplanned or outcome
+                    result, slot.result = cast(T, slot.result), None
+                    await send.send(ChunkDone(slot.index, slot.chunk, result))
             except CONSUMER_GONE:
                 gone = True
                 tg.cancel_scope.cancel()

@@ -475,23 +475,36 @@ async def test_a_429_pauses_tasks_already_queued_for_a_slot(clock: VirtualClock)
     assert all(at >= t0 + 10 for _, at in sent[1:])
 
 
-async def test_the_slot_is_free_while_a_request_waits_to_retry(clock: VirtualClock) -> None:
+async def test_the_slot_is_free_while_a_request_waits_to_retry() -> None:
     import anyio
 
     order: list[str] = []
+    answered_2 = anyio.Event()
+
+    class BackoffUntilAppTwo(VirtualClock):
+        """App 1's backoff lasts until app 2 was answered: with the only slot held across the
+        backoff, app 2 could never be sent, and the wait would time out."""
+
+        async def sleep(self, seconds: float) -> None:
+            self.sleeps.append(seconds)
+            with anyio.fail_after(10):
+                await answered_2.wait()
 
     def answer(request: httpx.Request) -> httpx.Response:
         name = request.url.path.rsplit("/", 1)[-1]
         order.append(name)
+        if name == "2":
+            answered_2.set()
         if name == "1" and order.count("1") == 1:
             return httpx.Response(503, json=envelope({}, 503, "busy"))
         return httpx.Response(200, json=envelope({"app": {"id": int(name), "name": name}}))
 
+    gated = BackoffUntilAppTwo()
     with respx.mock() as router:
         router.get(url__regex=r".*/apps/\d+$").mock(side_effect=answer)
         async with (
             scout_async.ScoutClient(
-                api_key=SECRET, base_url=BASE_URL, max_concurrency=1, clock=clock
+                api_key=SECRET, base_url=BASE_URL, max_concurrency=1, clock=gated
             ) as c,
             anyio.create_task_group() as tg,
         ):
@@ -500,6 +513,7 @@ async def test_the_slot_is_free_while_a_request_waits_to_retry(clock: VirtualClo
             tg.start_soon(c.apps.get, 2)
     # App 1's retry waits for its backoff without the only slot: app 2 goes first.
     assert order == ["1", "2", "1"]
+    assert len(gated.sleeps) == 1
 
 
 async def test_timeout_setting_reaches_every_request(clock: VirtualClock) -> None:

@@ -17,6 +17,7 @@ import scout_async
 from scout_async._core import POOL_SIZE
 from scout_async.testing import ScoutSimulator, SimulatorServer
 from tests.conftest import SECRET
+from tests.core.raw_server import RawServer
 from tests.test_install import brought_by
 
 HINT = "pip install 'scout-async[aiohttp]'"
@@ -92,6 +93,21 @@ async def test_auto_behind_a_proxy_from_the_environment_takes_httpx(
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
     async with client() as c:
         assert c._core.http_backend == "httpx"
+
+
+@pytest.mark.parametrize("backend", ["auto", "httpx", "aiohttp"])
+async def test_requests_go_through_a_proxy_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    """The client sends past httpx's ``AsyncClient.send`` on its own pools, but still through
+    the proxy httpx mounts from the environment: the host below resolves nowhere, so only the
+    proxy (a bare server on localhost) can answer, and it sees the request in absolute form."""
+    with RawServer() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("NO_PROXY", "")
+        async with client("http://api.scout.invalid/api/v0", http_backend=backend) as c:
+            assert [app.id for app in await c.apps.list()] == [101]
+    assert proxy.targets == ["http://api.scout.invalid/api/v0/apps"]
 
 
 async def test_httpx_asked_for_on_asyncio_takes_httpx() -> None:

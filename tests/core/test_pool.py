@@ -4,6 +4,9 @@ cancelled mid-way, on httpx's pools and on httpx-aiohttp's transport (more in te
 
 from __future__ import annotations
 
+import ssl
+from typing import Any
+
 import anyio
 import pytest
 
@@ -172,3 +175,30 @@ async def test_cancelling_mid_request_leaves_no_broken_connection(
             await client.apps.list()
         assert client.stats.retries == 0
         assert open_connections(server.port) <= 2
+
+
+@pytest.mark.parametrize(("backend", "concurrency"), [("httpx", 64), ("aiohttp", 64)])
+async def test_a_client_loads_the_ca_bundle_once_for_all_its_pools(
+    monkeypatch: pytest.MonkeyPatch, backend: str, concurrency: int
+) -> None:
+    """Each of httpx's clients, left to itself, makes its own TLS context and loads the CA
+    bundle again (~50 ms of CPU each, 8 times for 64 in flight): the pools share one, and it
+    still verifies certificates and host names."""
+    if backend == "aiohttp":
+        import aiohttp.connector  # makes its own default contexts once, when imported
+
+        assert aiohttp.connector
+    made: list[ssl.SSLContext] = []
+    default = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        context = default(*args, **kwargs)
+        made.append(context)
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    async with client_for("https://scout.test/api/v0", concurrency, backend) as client:
+        await client.aclose()  # the pools are made on construction inside a loop
+    assert len(made) == 1
+    assert made[0].verify_mode == ssl.CERT_REQUIRED
+    assert made[0].check_hostname
