@@ -10,8 +10,8 @@ and the results of bulk work; the API's models are in ``scout_async.types``, the
 ``scout_async.exporters``, the dlt source in ``scout_async.dlt``.
 """
 
-from ._bulk.poll import PollUpdate
-from ._bulk.report import BackfillResult, Progress, SeriesResult
+import typing as _typing
+
 from ._client import ScoutClient
 from ._clock import Clock, SystemClock
 from ._core import ClientStats
@@ -38,6 +38,10 @@ from ._series.planner import Chunk, plan_range
 from ._series.steps import STEPS
 from ._version import __version__
 from .types import App, Point, Points, Series
+
+if _typing.TYPE_CHECKING:
+    from ._bulk.poll import PollUpdate
+    from ._bulk.report import BackfillResult, Progress, SeriesResult
 
 __all__ = [
     "APIConnectionError",
@@ -75,3 +79,27 @@ __all__ = [
     "__version__",
     "plan_range",
 ]
+
+# The results of bulk work are imported on first use (PEP 562): their modules bring the poll
+# machinery and the selection of series (~10 ms), which a client reading series never needs.
+_LAZY = {
+    "BackfillResult": "._bulk.report",
+    "PollUpdate": "._bulk.poll",
+    "Progress": "._bulk.report",
+    "SeriesResult": "._bulk.report",
+}
+
+if not _typing.TYPE_CHECKING:  # mypy sees the imports above; a __getattr__ would hide typos
+
+    def __getattr__(name: str) -> object:
+        if name not in _LAZY:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from importlib import import_module
+
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -6,14 +6,10 @@ import os
 from collections.abc import AsyncGenerator, Callable
 from datetime import datetime, timedelta
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx
 
-from ._bulk import backfill as _backfill
-from ._bulk import poll as _poll
-from ._bulk.checkpoint import CheckpointStore
-from ._bulk.report import BackfillResult, Progress
-from ._bulk.selection import AppsArg, MetricsArg
 from ._clock import Clock, check_clock
 from ._config import ClientConfig
 from ._constants import (
@@ -34,7 +30,13 @@ from ._resources.jobs import Jobs
 from ._resources.metrics import Metrics
 from ._resources.traces import Traces
 from ._resources.usage import UsageResource
-from .sinks import Sink
+
+if TYPE_CHECKING:
+    from ._bulk.checkpoint import CheckpointStore
+    from ._bulk.poll import PollUpdate
+    from ._bulk.report import BackfillResult, Progress
+    from ._bulk.selection import AppsArg, MetricsArg
+    from .sinks import Sink
 
 __all__ = ["ScoutClient"]
 
@@ -187,6 +189,9 @@ class ScoutClient:
 
         Raises ``CheckpointMismatchError`` if ``checkpoint`` belongs to another plan or output.
         """
+        # Imported on first use: the backfill machinery and every sink, ~25 ms.
+        from ._bulk import backfill as _backfill
+
         return await _backfill.backfill(
             self._core,
             apps=apps,
@@ -213,7 +218,7 @@ class ScoutClient:
         since: datetime | None = None,
         lateness: timedelta = DEFAULT_LATENESS,
         timeout: float | None = None,
-    ) -> AsyncGenerator[_poll.PollUpdate, None]:
+    ) -> AsyncGenerator[PollUpdate, None]:
         """Every ``interval``, the newly completed buckets of each (app, metric) series.
 
         A bucket is complete once it ended ``lateness`` ago; each is yielded exactly once across
@@ -230,6 +235,8 @@ class ScoutClient:
         ...     async for update in updates:
         ...         print(update.app_id, update.metric, update.error or len(update.points))
         """
+        from ._bulk import poll as _poll  # imported on first use: ~5 ms
+
         return _poll.poll(
             self._core,
             apps=apps,

@@ -11,7 +11,8 @@ import scout_async.types
 
 @pytest.mark.parametrize("module", [scout_async, scout_async.types, scout_async.sinks])
 def test_all_lists_exactly_the_public_names(module: types.ModuleType) -> None:
-    public = {name for name in vars(module) if not name.startswith("_")}
+    # dir(), not vars(): scout_async imports some of its names on first use (PEP 562).
+    public = {name for name in dir(module) if not name.startswith("_")}
     # Submodules imported as a side effect are not part of the API.
     modules = {name for name in public if isinstance(getattr(module, name), types.ModuleType)}
     assert set(module.__all__) == (public - modules) | ({"__version__"} & set(module.__all__))

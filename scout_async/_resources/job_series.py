@@ -16,7 +16,6 @@ from typing import Any
 
 from .._exceptions import ResponseFormatError
 from .._series.reader import decode_series
-from ..types._convert import structure
 from ..types._models import Point
 from ..types._points import Points
 
@@ -37,6 +36,9 @@ def _pick(parts: dict[str, Any], metric: str) -> tuple[str, Any] | None:
 def _sum_series(parts: dict[str, Any], metric: str, path: str) -> builtins.list[Any]:
     """The per-bucket sum of the parts as ``[[time, value], ...]`` (a bucket is null only where
     every part is)."""
+    # Imported on first use: the converters and cattrs, ~20 ms.
+    from ..types._convert import structure
+
     totals: dict[datetime, float | None] = {}
     for name, raw in parts.items():
         if not isinstance(raw, builtins.list):

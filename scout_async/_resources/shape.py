@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from .._exceptions import ResponseFormatError
-from ..types._convert import structure
 
 __all__ = ["field", "parse", "parse_list"]
 
@@ -28,6 +27,9 @@ def field(results: Any, name: str, kind: type[T], path: str) -> T:
 
 
 def parse(item: Any, cls: type[T], path: str, *, lenient: bool = False) -> T:
+    # Imported on first use: the converters and cattrs, ~20 ms, which a series never needs.
+    from ..types._convert import structure
+
     try:
         return structure(item, cls, lenient=lenient)
     except Exception as exc:
