@@ -17,6 +17,7 @@ import random
 import ssl
 import sys
 import urllib.request
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -127,8 +128,12 @@ class Core:
         # kept for the client's life: ``_series.planner.heal_chunk``).
         self.exclusive_edges: set[timedelta] = set()
         self._closed = False
-        self._log_guard = redacting_logs(config.api_key)
-        self._log_guard.__enter__()
+        guard = redacting_logs(config.api_key)
+        guard.__enter__()
+        # Closed with the client, or when a client never closed is collected: the key's
+        # redaction must not outlive it (a short key would mask its letters in every later log
+        # line of the process). The finalizer holds the guard, never the core.
+        self._end_redaction = weakref.finalize(self, guard.__exit__, None, None, None)
 
     @property
     def base_url(self) -> str:
@@ -176,7 +181,7 @@ class Core:
                     for pool in self._pools:
                         await pool.aclose()
             finally:
-                self._log_guard.__exit__(None, None, None)
+                self._end_redaction()
 
     @property
     def pool_count(self) -> int:

@@ -149,3 +149,21 @@ def test_a_base_url_with_a_query_is_refused_without_echoing_it() -> None:
         scout_async.ScoutClient(api_key=SECRET, base_url=f"{BASE_URL}?key=REAL-KEY-123")
     assert "REAL-KEY-123" not in str(info.value)
     assert "scout.test" in str(info.value)
+
+
+def test_a_client_never_closed_stops_masking_its_key_once_collected(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The key's redaction ends with its client, closed or not: one dropped without ``aclose()``
+    used to mask its key (a short one: its letters) in every later log line of the process."""
+    import gc
+
+    key = "sk-never-closed-4e1b"
+    caplog.set_level(logging.INFO, logger="httpx")
+    client = scout_async.ScoutClient(api_key=key, base_url=BASE_URL, http_backend="httpx")
+    logging.getLogger("httpx").info("sending %s", key)
+    del client
+    gc.collect()
+    logging.getLogger("httpx").info("sending %s", key)
+    said = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert said == ["sending ***", f"sending {key}"]
