@@ -6,7 +6,7 @@ running only the client:
 
 * the hand-written httpx job: ``httpx.AsyncClient`` (pool sized to the concurrency), an
   ``asyncio.Semaphore``, ``json.loads`` and a ``datetime`` per point, seams dropped;
-* issue 11's prototype, rebuilt as a reference floor: the same job on httpx-aiohttp's transport
+* issue 11's prototype, rebuilt as a reference: the same job on httpx-aiohttp's transport
   with ``msgspec`` and columns, no checks (``_prototype``);
 * ``scout_async`` on its default path (httpx) and on the aiohttp transport (and on one httpx pool
   of ``max_concurrency`` with ``--http one-pool``): ``asyncio.gather`` of the 36
@@ -79,8 +79,8 @@ async def _hand(url: str, concurrency: int) -> dict[str, Any]:
 async def _prototype(url: str, concurrency: int) -> dict[str, Any]:
     """Issue 11's prototype, rebuilt by hand as a reference: the hand-written job on httpx-aiohttp's
     transport, ``msgspec`` and columns (the first two times parsed, the rest taken as a grid).
-    It checks nothing, retries nothing and plans nothing: a floor for this machine, not a
-    client. Its imports are counted, as the other jobs' are."""
+    It checks nothing, retries nothing and plans nothing: a reference for this machine, not
+    a client. Its imports are counted, as the other jobs' are."""
     start, end = _window()
     plan = windows(start, end, CHUNK)
     cpu0 = cpu()

@@ -89,13 +89,18 @@ _LAZY = {
     "SeriesResult": "._bulk.report",
 }
 
+#: Submodules ``import scout_async`` used to bring as a side effect, reachable as attributes.
+_SUBMODULES = frozenset({"frames", "sinks"})
+
 if not _typing.TYPE_CHECKING:  # mypy sees the imports above; a __getattr__ would hide typos
 
     def __getattr__(name: str) -> object:
-        if name not in _LAZY:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
         from importlib import import_module
 
+        if name in _SUBMODULES:  # ``scout_async.sinks.X`` after a bare ``import scout_async``
+            return import_module(f".{name}", __name__)
+        if name not in _LAZY:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
         value = getattr(import_module(_LAZY[name], __name__), name)
         globals()[name] = value
         return value

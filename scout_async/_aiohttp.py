@@ -7,10 +7,12 @@ Imported only when that path is taken: it imports aiohttp (a few hundred ms, onc
 from __future__ import annotations
 
 import ssl
-from urllib.request import getproxies
+from typing import Any
+from urllib.request import getproxies, proxy_bypass
 
 import httpx
 from aiohttp import (
+    ClientHttpProxyError,
     ClientResponse,
     ClientResponseError,
     ClientSession,
@@ -29,12 +31,11 @@ def make_client(
 ) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` on aiohttp, holding up to ``connections`` alive for reuse."""
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    # httpx mounts no proxy from the environment over a transport passed in: aiohttp takes
-    # them (``VerbatimTransport.get_client``).
+    # httpx mounts no proxy from the environment over a transport passed in: the transport
+    # takes them (``VerbatimTransport._proxy_for``).
     return HttpxAiohttpClient(
         timeout=timeout,
         limits=limits,
-        verify=verify,
         transport=VerbatimTransport(limits=limits, verify=verify),
     )
 
@@ -46,35 +47,38 @@ class VerbatimTransport(AiohttpTransport):
     "requotes" it: ``%3D`` in a path becomes ``=`` (aio-libs/aiohttp#2188, #4307), so an
     endpoint id's base64 padding would leave differently than on httpx's path. A
     ``yarl.URL(..., encoded=True)`` is sent as it is. The rest is httpx-aiohttp's request
-    handling for what the client sends: a GET with at most a small body; a proxy from the
-    environment is aiohttp's to take (``get_client``)."""
+    handling for what the client sends: a GET with at most a small body, through the proxy
+    the environment names for it (``_proxy_for``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._proxies: dict[tuple[str, str], str | None] = {}
 
     def get_client(self) -> ClientSession:
-        # httpx mounts no proxy from the environment over a transport passed in, so aiohttp
-        # takes them itself (``trust_env``: HTTP_PROXY, HTTPS_PROXY, NO_PROXY), and the URL
-        # still leaves verbatim through one. Only when there are some: ``trust_env`` also
-        # looks for a ~/.netrc, in a thread, at every request.
+        # Not ``trust_env``: with it aiohttp also sends ~/.netrc credentials to the host, and
+        # reads them in a thread at every request. Proxies are ``_proxy_for``'s.
         connector = TCPConnector(
             limit=self.limits.max_connections or 0,
             keepalive_timeout=self.limits.keepalive_expiry,
             ssl=self.ssl_context,
         )
-        return ClientSession(connector=connector, trust_env=bool(getproxies()))
+        return ClientSession(connector=connector)
+
+    def _proxy_for(self, url: httpx.URL) -> str | None:
+        """The proxy the environment names for ``url``, as httpx reads it (``HTTP_PROXY`` for
+        http, ``HTTPS_PROXY`` for https, else ``ALL_PROXY``; none for a host in ``NO_PROXY``):
+        httpx mounts none over a transport passed in. Read once per scheme and host."""
+        key = (url.scheme, url.host)
+        if key not in self._proxies:
+            found = getproxies()
+            proxy = found.get(url.scheme) or found.get("all")
+            self._proxies[key] = None if not proxy or proxy_bypass(url.host) else proxy
+        return self._proxies[key]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if not isinstance(self.client, ClientSession):
             self.client = self.get_client()
-        failure: str | None = None
-        try:
-            response = await self._send(self.client, request)
-        except ClientResponseError as exc:
-            # An answer aiohttp cannot parse (a bad status line, a header over its limit). Its
-            # error carries the request's URL and headers (the key, in either auth mode) and
-            # httpx-aiohttp does not map it: say what was wrong, and keep nothing of it (raised
-            # outside this block, so that it is not even the new error's context).
-            failure = f"malformed answer ({exc.status}, {exc.message})"
-        if failure is not None:
-            raise httpx.RemoteProtocolError(failure)
+        response = await self._send(self.client, request)
         extensions = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode()
@@ -89,21 +93,38 @@ class VerbatimTransport(AiohttpTransport):
     async def _send(self, session: ClientSession, request: httpx.Request) -> ClientResponse:
         timeout = request.extensions.get("timeout", {})
         connect, pool = timeout.get("connect"), timeout.get("pool")
+        failure: httpx.TransportError | None = None
         with map_aiohttp_exceptions():
-            return await session.request(
-                method=request.method,
-                url=URL(str(request.url), encoded=True),
-                headers=request.headers,
-                data=request.content or None,
-                allow_redirects=False,
-                auto_decompress=False,  # httpx decodes, as on its own path
-                compress=False,
-                timeout=ClientTimeout(
-                    sock_connect=connect,
-                    sock_read=timeout.get("read"),
-                    # aiohttp's ``connect`` spans the wait for a pool slot and the connecting
-                    # itself, httpx's ``pool`` the wait alone: both of httpx's bounds, summed.
-                    connect=None if connect is None or pool is None else connect + pool,
-                ),
-                server_hostname=request.extensions.get("sni_hostname"),
-            ).__aenter__()
+            try:
+                return await session.request(
+                    method=request.method,
+                    url=URL(str(request.url), encoded=True),
+                    headers=request.headers,
+                    data=request.content or None,
+                    allow_redirects=False,
+                    auto_decompress=False,  # httpx decodes, as on its own path
+                    compress=False,
+                    timeout=ClientTimeout(
+                        sock_connect=connect,
+                        sock_read=timeout.get("read"),
+                        # aiohttp's ``connect`` spans the wait for a pool slot and the
+                        # connecting itself, httpx's ``pool`` the wait alone: both, summed.
+                        connect=None if connect is None or pool is None else connect + pool,
+                    ),
+                    server_hostname=request.extensions.get("sni_hostname"),
+                    proxy=self._proxy_for(request.url),
+                ).__aenter__()
+            except ClientResponseError as exc:
+                # An answer aiohttp cannot parse (a bad status line, a header over its limit),
+                # or a proxy refusing to connect. aiohttp's error carries the request's URL and
+                # headers (the key, in either auth mode), and httpx-aiohttp maps it with its
+                # text: say what was wrong, and keep nothing of it (raised outside this block,
+                # so that it is not even the new error's context).
+                said = f"({exc.status}, {exc.message})"
+                if isinstance(exc, ClientHttpProxyError):
+                    failure = httpx.ProxyError(f"the proxy refused {said}")
+                else:
+                    failure = httpx.RemoteProtocolError(f"malformed answer {said}")
+        if failure is None:  # pragma: no cover - the block returns or raises
+            failure = httpx.RemoteProtocolError("no answer")
+        raise failure

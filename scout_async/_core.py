@@ -277,6 +277,9 @@ class Core:
                     if self._paused():
                         continue
                     await self._wait_for_pace()
+                    # Closed while this task waited (a slot, a pause, the pace, a retry's
+                    # backoff): its pools are closed, and must not open a connection again.
+                    self.require_open()
                     return await self._attempt(path, params, retry)
             except ScoutError as exc:
                 error = _bare(exc, self._key)

@@ -94,7 +94,9 @@ class _RedactingFilter(logging.Filter):
         super().__init__()
         # Held as ``Secret``s (keyed by identity), so a dump of this object shows no key.
         self.secrets: dict[int, tuple[Secret, int]] = {}
-        self.lock = threading.Lock()
+        # Reentrant: a client never closed ends its redaction from the garbage collector, which
+        # may run inside another client's ``__enter__``/``__exit__`` on the same thread.
+        self.lock = threading.RLock()
 
     def filter(self, record: logging.LogRecord) -> bool:
         secrets = [secret for secret, _ in list(self.secrets.values())]
@@ -131,11 +133,12 @@ class redacting_logs:
 
     def __enter__(self) -> redacting_logs:
         with _FILTER.lock:
-            if not _FILTER.secrets:
-                for name in _LOGGERS:
-                    logging.getLogger(name).addFilter(_FILTER)
             _, count = _FILTER.secrets.get(id(self._key), (self._key, 0))
             _FILTER.secrets[id(self._key)] = (self._key, count + 1)
+            # After the key is in, and every time (``addFilter`` adds a filter once): an exit
+            # nested in this block, by the collector, cannot leave the key without its filter.
+            for name in _LOGGERS:
+                logging.getLogger(name).addFilter(_FILTER)
         self._open = True
         return self
 

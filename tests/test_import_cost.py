@@ -133,3 +133,13 @@ def test_dir_lists_the_deferred_names_before_their_first_use() -> None:
               "scout_async._bulk.poll" in sys.modules)
     """
     assert run_child(code).split() == ["True", "False"]
+
+
+def test_the_deferred_submodules_are_still_attributes_of_the_package() -> None:
+    code = """
+        import sys
+        import scout_async
+        before = "scout_async.sinks" in sys.modules
+        print(before, scout_async.sinks.JsonlSink.__name__, scout_async.frames.__name__)
+    """
+    assert run_child(code).split() == ["False", "JsonlSink", "scout_async.frames"]

@@ -551,3 +551,46 @@ async def test_retries_are_logged_on_the_scout_async_logger(
     lines = [r.getMessage() for r in caplog.records if r.name == "scout_async"]
     assert any("GET /apps failed (502); retry 1 of 3" in line for line in lines)
     assert any(line.startswith("GET /apps -> 200 (attempt 2") for line in lines)
+
+
+async def test_a_request_waiting_to_retry_when_the_client_closes_sends_nothing_more() -> None:
+    """``aclose()`` while a request sleeps before its retry: the retry raises instead of opening
+    a connection on a closed pool (that connection would never be closed)."""
+    import anyio
+
+    sent: list[str] = []
+    backing_off = anyio.Event()
+    closed = anyio.Event()
+
+    class BackoffUntilClosed(VirtualClock):
+        async def sleep(self, seconds: float) -> None:
+            backing_off.set()
+            with anyio.fail_after(10):
+                await closed.wait()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        return httpx.Response(503, json=envelope({}, 503, "busy"))
+
+    with respx.mock() as router:
+        router.get(f"{BASE_URL}/apps").mock(side_effect=answer)
+        client = scout_async.ScoutClient(
+            api_key=SECRET, base_url=BASE_URL, clock=BackoffUntilClosed()
+        )
+        failures: list[BaseException] = []
+
+        async def list_apps() -> None:
+            try:
+                await client.apps.list()
+            except BaseException as exc:
+                failures.append(exc)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(list_apps)
+            await backing_off.wait()
+            await client.aclose()
+            closed.set()
+    assert sent == ["/api/v0/apps"]
+    assert len(failures) == 1
+    assert isinstance(failures[0], RuntimeError)
+    assert "closed" in str(failures[0])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import traceback
 
 import anyio
 import httpx
@@ -108,6 +109,43 @@ async def test_requests_go_through_a_proxy_from_the_environment(
         async with client("http://api.scout.invalid/api/v0", http_backend=backend) as c:
             assert [app.id for app in await c.apps.list()] == [101]
     assert proxy.targets == ["http://api.scout.invalid/api/v0/apps"]
+
+
+@pytest.mark.parametrize("backend", ["auto", "httpx", "aiohttp"])
+async def test_a_host_in_no_proxy_is_reached_directly(
+    monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    with RawServer() as proxy, RawServer() as direct:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        async with client(direct.url, http_backend=backend) as c:
+            assert [app.id for app in await c.apps.list()] == [101]
+    assert (proxy.targets, direct.targets) == ([], ["/api/v0/apps"])
+
+
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+async def test_a_proxy_refusing_to_connect_gets_no_key_into_the_error(
+    monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    """aiohttp's error for a refused CONNECT carries the URL (the key, with query auth) and is
+    rendered from it, not from its message: none of it may reach the error's chain."""
+    refusal = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
+    with RawServer(answer=refusal) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("NO_PROXY", "")
+        async with client(
+            "https://api.scout.invalid/api/v0", http_backend=backend, auth="query", max_retries=0
+        ) as c:
+            with pytest.raises(scout_async.APIConnectionError) as info:
+                await c.apps.list()
+    chain: list[BaseException] = []
+    error: BaseException | None = info.value
+    while error is not None:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    said = "".join(traceback.format_exception(info.value)) + "".join(map(repr, chain))
+    assert "403" in said
+    assert SECRET not in said
 
 
 async def test_httpx_asked_for_on_asyncio_takes_httpx() -> None:
