@@ -62,7 +62,9 @@ def test_on_aiohttp_one_connector_holds_every_connection() -> None:
 async def test_requests_use_every_pool_and_return_every_slot(
     server: SimulatorServer, sim: ScoutSimulator
 ) -> None:
-    sim.latency = 0.2  # long enough for all 48 requests to be in flight at once
+    # Long enough for all 48 requests to be in flight at once, and for the watcher (polling
+    # every 10 ms) to see it on a slow machine: they start over a few hundred ms there.
+    sim.latency = 1.0
     async with client_for(server.url, 48) as client:
         core = client._core
         seen: list[int] = []
@@ -90,7 +92,7 @@ async def test_requests_use_every_pool_and_return_every_slot(
 async def test_on_aiohttp_one_connector_serves_them_all(
     server: SimulatorServer, sim: ScoutSimulator
 ) -> None:
-    sim.latency = 0.2
+    sim.latency = 1.0  # as above
     async with client_for(server.url, 48, "aiohttp") as client:
         core = client._core
         seen: list[int] = []
