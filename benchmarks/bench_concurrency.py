@@ -6,6 +6,10 @@ running only the client:
 
 * the hand-written httpx job: ``httpx.AsyncClient`` (pool sized to the concurrency), an
   ``asyncio.Semaphore``, ``json.loads`` and a ``datetime`` per point, seams dropped;
+* with ``--hand-python`` (``nox -s bench`` passes one), the same job in an environment of
+  ``pip install httpx`` alone, as its author would run it: no sniffio there (anyio no longer
+  brings it), so httpcore's every ``current_async_library()`` is a failed import (issue 17),
+  and no click or rich for ``import httpx`` to load;
 * issue 11's prototype, rebuilt as a reference: the same job on httpx-aiohttp's transport
   with ``msgspec`` and columns, no checks (``_prototype``);
 * ``scout_async`` on its default path (httpx) and on the aiohttp transport (and on one httpx pool
@@ -29,6 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from common import (
+    HAND_PYTHON,
     KEY,
     Server,
     child,
@@ -49,6 +54,7 @@ CHUNK = timedelta(hours=12)  # the longest window Scout answers at 5 minutes
 LATENCY = 0.05
 CONCURRENCIES = (8, 16, 32, 64)
 HAND = "hand-written httpx job"
+HAND_BARE = "hand-written httpx job, `pip install httpx` alone (no sniffio)"
 PROTOTYPE = "prototype job (httpx-aiohttp, msgspec, columns)"
 
 
@@ -163,6 +169,8 @@ def run_child(scenario: str, args: list[str]) -> dict[str, Any]:
 def _job(srv: Server, name: str, concurrency: int) -> dict[str, Any]:
     if name == HAND:
         return child("sweep-hand", srv.url, concurrency, srv=srv)
+    if name == HAND_BARE:
+        return child("sweep-hand", srv.url, concurrency, srv=srv, python=HAND_PYTHON)
     if name == PROTOTYPE:
         try:
             return child("sweep-prototype", srv.url, concurrency, srv=srv)
@@ -177,7 +185,8 @@ def _job(srv: Server, name: str, concurrency: int) -> dict[str, Any]:
 
 
 def report(runs: int, layouts: list[str], concurrencies: list[int]) -> dict[str, Any]:
-    names = [HAND, PROTOTYPE] + [f"scout_async ({layout})" for layout in layouts]
+    names = [HAND] + ([HAND_BARE] if HAND_PYTHON else []) + [PROTOTYPE]
+    names += [f"scout_async ({layout})" for layout in layouts]
     cells: dict[str, dict[int, list[dict[str, Any]]]] = {
         n: {c: [] for c in concurrencies} for n in names
     }
@@ -260,6 +269,17 @@ def _print_table(
             f"{knee if knee else 'none'} in flight; CPU per request at {last} / at {first}: "
             f"{growth:.2f}x; points {'/'.join(str(p) for p in sorted(points))}"
         )
+    bare = medians.get(HAND_BARE)
+    if bare is not None:
+        for name in names:
+            if name in (HAND, HAND_BARE) or any("error" in m for m in medians[name].values()):
+                continue
+            ratios = ", ".join(
+                f"{c}: {medians[name][c]['cpu_us'] / bare[c]['cpu_us']:.2f}x"
+                for c in concurrencies
+                if "error" not in bare[c]
+            )
+            print(f"{name}, CPU against the job on `pip install httpx` alone: {ratios}")
     loads = [
         (m.get("server_us", 0.0), m.get("server_load", 0.0))
         for by_c in medians.values()

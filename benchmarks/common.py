@@ -26,6 +26,9 @@ RUN = HERE / "run.py"
 #: one process). Set by ``run.py --server``; read from the environment in children.
 SERVER = os.environ.get("SCOUT_BENCH_SERVER", "emulator")
 WORKERS = int(os.environ.get("SCOUT_BENCH_WORKERS", "2"))
+#: An interpreter whose environment holds httpx alone (``pip install httpx``), for the
+#: hand-written job as its author would run it; set by ``run.py --hand-python``.
+HAND_PYTHON = os.environ.get("SCOUT_BENCH_HAND_PYTHON") or None
 
 
 def cpu() -> float:
@@ -105,14 +108,17 @@ def server(latency: float, kind: str | None = None) -> Iterator[Server]:
         proc.wait(timeout=15)
 
 
-def child(scenario: str, *args: object, srv: Server | None = None) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter (peak RSS and CPU are that run's alone).
+def child(
+    scenario: str, *args: object, srv: Server | None = None, python: str | None = None
+) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter (peak RSS and CPU are that run's alone):
+    this one, or ``python``.
 
     With ``srv``, the server's CPU during the run is added as ``server_cpu``."""
     before = srv.cpu() if srv is not None else None
     env = {**os.environ, "SCOUT_BENCH_SERVER": SERVER, "SCOUT_BENCH_WORKERS": str(WORKERS)}
     out = subprocess.run(
-        [sys.executable, str(RUN), "--child", scenario, *map(str, args)],
+        [python or sys.executable, str(RUN), "--child", scenario, *map(str, args)],
         capture_output=True,
         text=True,
         env=env,

@@ -184,6 +184,12 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=common.WORKERS, help="emulator processes (default 2)"
     )
+    parser.add_argument(
+        "--hand-python",
+        default=common.HAND_PYTHON,
+        help="an interpreter of an environment holding httpx alone: the sweep runs the "
+        "hand-written job there too (nox -s bench makes one)",
+    )
     args = parser.parse_args()
     if args.child:
         import json
@@ -193,6 +199,8 @@ def main() -> None:
         return
 
     common.SERVER, common.WORKERS = args.server, args.workers
+    if args.hand_python:
+        os.environ["SCOUT_BENCH_HAND_PYTHON"] = common.HAND_PYTHON = args.hand_python
     only = [ALIASES.get(name, name) for name in (args.only or DEFAULT)]
     layouts = args.http or (
         ["httpx", "aiohttp"] if importlib.util.find_spec("httpx_aiohttp") else ["httpx"]
