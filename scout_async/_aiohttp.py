@@ -1,26 +1,31 @@
 """The aiohttp path (``ScoutClient(http_backend="aiohttp")``): httpx-aiohttp's client, on its
-transport with one change, so that each URL leaves exactly as httpx encoded it.
+transport with a few changes: each URL leaves exactly as httpx encoded it, through the proxy the
+environment names, and aiohttp's errors become httpx's as they mean (``_errors``).
 
 Imported only when that path is taken: it imports aiohttp (a few hundred ms, once).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ssl
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.request import getproxies, proxy_bypass
 
 import httpx
 from aiohttp import (
+    ClientConnectionError,
     ClientHttpProxyError,
     ClientResponse,
     ClientResponseError,
     ClientSession,
     ClientTimeout,
+    ServerTimeoutError,
     TCPConnector,
 )
 from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
-from httpx_aiohttp.transport import AiohttpResponseStream, map_aiohttp_exceptions
+from httpx_aiohttp.transport import map_aiohttp_exceptions
 from yarl import URL
 
 __all__ = ["make_client"]
@@ -38,6 +43,37 @@ def make_client(
         limits=limits,
         transport=VerbatimTransport(limits=limits, verify=verify),
     )
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """httpx-aiohttp's mapping of aiohttp's errors to httpx's, but for one: it makes every
+    connection error that is not a timeout (refused, reset, the server hanging up) an
+    ``httpx.ConnectTimeout``. Those are connection failures: ``httpx.ConnectError`` here."""
+    with map_aiohttp_exceptions():
+        try:
+            yield
+        except ClientConnectionError as exc:
+            if isinstance(exc, ServerTimeoutError):
+                raise  # a timeout, mapped as one
+            said = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise httpx.ConnectError(said) from exc
+
+
+class _Body(httpx.AsyncByteStream):
+    """An answer's body, read from aiohttp under ``_errors``."""
+
+    def __init__(self, response: ClientResponse) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _errors():
+            async for chunk in self._response.content.iter_chunked(16 * 1024):
+                yield chunk
+
+    async def aclose(self) -> None:
+        with _errors():
+            await self._response.__aexit__(None, None, None)
 
 
 class VerbatimTransport(AiohttpTransport):
@@ -85,7 +121,7 @@ class VerbatimTransport(AiohttpTransport):
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
-            stream=AiohttpResponseStream(response),
+            stream=_Body(response),
             request=request,
             extensions=extensions,
         )
@@ -94,7 +130,7 @@ class VerbatimTransport(AiohttpTransport):
         timeout = request.extensions.get("timeout", {})
         connect, pool = timeout.get("connect"), timeout.get("pool")
         failure: httpx.TransportError | None = None
-        with map_aiohttp_exceptions():
+        with _errors():
             try:
                 return await session.request(
                     method=request.method,

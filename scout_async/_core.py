@@ -373,13 +373,6 @@ class Core:
             finally:
                 await response.aclose()
         except httpx.TimeoutException as exc:
-            cause = exc.__cause__
-            if cause is not None and _from_aiohttp(cause) and not isinstance(cause, _TIMEOUTS):
-                # httpx-aiohttp maps every aiohttp connection error (refused, reset, the server
-                # hanging up) to httpx.ConnectTimeout: go by aiohttp's own error instead.
-                raise APIConnectionError(
-                    f"connection failed ({_said(cause)})", method="GET", path=path
-                ) from exc
             raise APITimeoutError(
                 f"timed out ({type(exc).__name__})", method="GET", path=path
             ) from exc
@@ -544,8 +537,8 @@ def _choose_http(requested: str, library: str | None) -> str | None:
         return "aiohttp"
     # "auto": aiohttp's transport only on asyncio, and only when installed (imported only
     # once it is taken: a client made before trio runs never imports aiohttp). Not behind a
-    # proxy from the environment: aiohttp reads those settings by rules of its own
-    # (``trust_env``), and httpx's are the ones a user of httpx expects.
+    # proxy from the environment: httpx's own proxy support is the one a user of httpx
+    # expects (``_aiohttp.VerbatimTransport`` reads the same variables, through urllib).
     if not on_asyncio or not _aiohttp_installed() or _environment_proxies():
         return "httpx"
     if library is None:
@@ -555,10 +548,6 @@ def _choose_http(requested: str, library: str | None) -> str | None:
 
 # What asyncio and aiohttp raise for a timeout (``asyncio.TimeoutError`` is the builtin from 3.11).
 _TIMEOUTS = (TimeoutError, asyncio.TimeoutError)
-
-
-def _from_aiohttp(exc: BaseException) -> bool:
-    return type(exc).__module__.split(".", 1)[0] == "aiohttp"
 
 
 def _said(exc: BaseException) -> str:
