@@ -59,41 +59,20 @@ def test_on_aiohttp_one_connector_holds_every_connection() -> None:
     assert client_for("http://127.0.0.1:1", 4 * POOL_SIZE, "aiohttp")._core.pool_count == 1
 
 
+@pytest.mark.parametrize(
+    ("backend", "loads"),
+    [
+        ("httpx", [8] * 6),  # six pools of 8, each busy, none over its size
+        ("aiohttp", [48]),  # one connector holds them all
+    ],
+)
 async def test_requests_use_every_pool_and_return_every_slot(
-    server: SimulatorServer, sim: ScoutSimulator
+    server: SimulatorServer, sim: ScoutSimulator, backend: str, loads: list[int]
 ) -> None:
     # Long enough for all 48 requests to be in flight at once, and for the watcher (polling
     # every 10 ms) to see it on a slow machine: they start over a few hundred ms there.
     sim.latency = 1.0
-    async with client_for(server.url, 48) as client:
-        core = client._core
-        seen: list[int] = []
-
-        async def one() -> None:
-            await client.apps.list()
-
-        async def watch() -> None:
-            with anyio.fail_after(30):
-                while sim.in_flight < 48:  # noqa: ASYNC110 - polling the simulator's counter
-                    await anyio.sleep(0.01)
-            seen.extend(core._pool_load)
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(watch)
-            for _ in range(48):
-                tg.start_soon(one)
-        # All six pools of 8 were busy at once, none over its size, and each slot came back.
-        assert seen == [8] * 6
-        assert core._pool_load == [0] * 6
-        assert open_connections(server.port) == 48  # each pool keeps its connections for reuse
-        assert client.stats.retries == 0
-
-
-async def test_on_aiohttp_one_connector_serves_them_all(
-    server: SimulatorServer, sim: ScoutSimulator
-) -> None:
-    sim.latency = 1.0  # as above
-    async with client_for(server.url, 48, "aiohttp") as client:
+    async with client_for(server.url, 48, backend) as client:
         core = client._core
         seen: list[int] = []
 
@@ -107,9 +86,10 @@ async def test_on_aiohttp_one_connector_serves_them_all(
             tg.start_soon(watch)
             for _ in range(48):
                 tg.start_soon(client.apps.list)
-        assert seen == [48]
-        assert core._pool_load == [0]
-        assert open_connections(server.port) == 48  # the connector keeps them for reuse
+        # All busy at once, and each slot came back.
+        assert seen == loads
+        assert core._pool_load == [0] * len(loads)
+        assert open_connections(server.port) == 48  # the pools keep their connections for reuse
         assert client.stats.retries == 0
 
 

@@ -57,47 +57,43 @@ async def test_other_errors_of_the_http_stack_are_scout_errors_not_retried(
 
 
 @pytest.mark.parametrize(
-    "error",
+    ("error", "expected", "said"),
     [
-        OSError("Connection refused"),
-        ExceptionGroup("connecting", [OSError("refused v4"), ConnectionResetError("v6")]),
+        (OSError("Connection refused"), scout_async.APIConnectionError, "connection failed"),
+        (
+            ExceptionGroup("connecting", [OSError("refused v4"), ConnectionResetError("v6")]),
+            scout_async.APIConnectionError,
+            "connection failed",
+        ),
+        # aiohttp's transport can let asyncio's own TimeoutError through (an OSError from 3.11,
+        # none at all on 3.10): it is a timeout either way, not a connection error or a bug.
+        (TimeoutError("timed out"), scout_async.APITimeoutError, "GET /apps: timed out"),
+        (asyncio.TimeoutError(), scout_async.APITimeoutError, "GET /apps: timed out"),
+        (
+            ExceptionGroup("connecting", [TimeoutError("v4"), asyncio.TimeoutError()]),
+            scout_async.APITimeoutError,
+            "GET /apps: timed out",
+        ),
     ],
-    ids=["os-error", "group-of-os-errors"],
+    ids=[
+        "os-error",
+        "group-of-os-errors",
+        "timeout-error",
+        "asyncio-timeout-error",
+        "group-of-timeouts",
+    ],
 )
-async def test_failed_connection_attempts_are_connection_errors_retried(
-    error: Exception, clock: VirtualClock
+async def test_failed_connection_attempts_and_bare_timeouts_are_typed_and_retried(
+    error: Exception, expected: type[scout_async.ScoutError], said: str, clock: VirtualClock
 ) -> None:
     http, calls = raising(error)
     async with scout_async.ScoutClient(
         api_key=SECRET, base_url=BASE_URL, http_client=http, clock=clock
     ) as client:
-        with pytest.raises(scout_async.APIConnectionError, match="connection failed"):
+        with pytest.raises(expected, match=said) as info:
             await client.apps.list()
     await http.aclose()
-    assert len(calls) == 4  # max_retries=3
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        TimeoutError("timed out"),
-        asyncio.TimeoutError(),
-        ExceptionGroup("connecting", [TimeoutError("v4"), asyncio.TimeoutError()]),
-    ],
-    ids=["timeout-error", "asyncio-timeout-error", "group-of-timeouts"],
-)
-async def test_a_bare_timeout_of_the_http_stack_is_a_timeout_error_retried(
-    error: Exception, clock: VirtualClock
-) -> None:
-    # aiohttp's transport can let asyncio's own TimeoutError through (an OSError from 3.11,
-    # none at all on 3.10): it is a timeout either way, not a connection error or a bug.
-    http, calls = raising(error)
-    async with scout_async.ScoutClient(
-        api_key=SECRET, base_url=BASE_URL, http_client=http, clock=clock
-    ) as client:
-        with pytest.raises(scout_async.APITimeoutError, match="GET /apps: timed out"):
-            await client.apps.list()
-    await http.aclose()
+    assert type(info.value) is expected
     assert len(calls) == 4  # max_retries=3
 
 
