@@ -19,8 +19,9 @@ import pytest
 
 from scout_async import Point, Points
 from scout_async._time import format_epochs, format_time
-from scout_async.sinks import COLUMNS, CsvSink, JsonlSink, ParquetSink, Sink, SqliteSink
+from scout_async.sinks import COLUMNS, JsonlSink, ParquetSink, Sink, SqliteSink
 from scout_async.sinks._base import row
+from tests.sinks.test_sinks import KINDS
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 1, 23, 58, tzinfo=UTC)
@@ -94,13 +95,7 @@ def per_point_csv(app_id: int, metric: str, points: Sequence[Point]) -> bytes:
     return text.getvalue().encode()
 
 
-FILES: dict[str, Callable[[Path], Sink]] = {
-    "jsonl": lambda d: JsonlSink(d / "out.jsonl"),
-    "csv": lambda d: CsvSink(d / "out.csv"),
-    "jsonl-dir": lambda d: JsonlSink(d / "out", per_series=True),
-    "sqlite": lambda d: SqliteSink(d / "out.db"),
-    "parquet": lambda d: ParquetSink(d / "out.parquet"),
-}
+FILES = KINDS  # every file sink, by kind
 
 CHUNKS: list[tuple[int, str, list[Point]]] = [
     (101, "apdex", odd_points()),
