@@ -332,7 +332,7 @@ async def test_cancelling_the_consumer_cleans_up(caplog: pytest.LogCaptureFixtur
     sim.add_fault(Fault(latency=1.99, skip=5, times=None))  # after five, each takes 2 s
     got: list[Point] = []
     async with make_client(sim, max_concurrency=3) as client:
-        with anyio.move_on_after(0.3):
+        with anyio.move_on_after(1.0):  # the first five answers come well inside; then it hangs
             async for point in client.metrics.stream(
                 1, "errors", start=T0, end=T0 + timedelta(days=3), resolution="1m"
             ):
