@@ -31,7 +31,10 @@ Units and the rest in the metadata. Arrow, one series: ``value``'s field metadat
 ``partial_from`` where set); wide: each value column's field metadata ``app_id``, ``metric``,
 ``unit``, ``unit_meaning``, the schema's ``step_seconds``; long: the schema's ``units`` (JSON,
 metric to unit) and ``step_seconds`` (when every series has the same). pandas keeps the same in
-``DataFrame.attrs``; polars frames carry no metadata. A ``Series`` does not say whether it is an
+``DataFrame.attrs``. polars frames carry no metadata (polars has no place for it):
+``frames.units(data, layout=...)`` gives the same units for any of them, keyed by the frame's
+column (one series: ``value``; wide: each value column; long: each metric). A ``Series`` does
+not say whether it is an
 app's, an endpoint's or a job's, so the unit is the app metric's (``throughput``: requests per
 minute, also for a job's series, whose throughput is jobs per minute).
 
@@ -40,6 +43,7 @@ minute, also for a job's series, whose throughput is jobs per minute).
 >>> frames.to_pandas([s1, s2, s3], layout="wide")
 >>> batches = [b async for b in client.metrics.stream_batches(101, "throughput", start=t0, end=t1)]
 >>> frames.to_polars(batches)                # long: app_id, metric, time, value
+>>> frames.units(batches)                    # {"throughput": Unit("rpm", "requests per minute")}
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._exceptions import ArgumentError, ArgumentTypeError
 from ._time import display_time
-from ._units import series_unit
+from ._units import Unit, series_unit
 from .types._models import Series
 from .types._points import Point, Points
 
@@ -70,6 +74,7 @@ __all__ = [
     "to_arrow",
     "to_pandas",
     "to_polars",
+    "units",
 ]
 
 #: How several series are laid out: a row per point (``"long"``) or a column per series.
@@ -221,6 +226,25 @@ def _long_metadata(items: Sequence[Series]) -> dict[str, str]:
     if len(steps) == 1:
         meta["step_seconds"] = _step_seconds(steps.pop())
     return meta
+
+
+def units(data: SeriesInput, *, layout: Layout | None = None) -> dict[str, Unit]:
+    """The unit of each value column of the frame ``data`` makes in ``layout``, keyed as that
+    frame is: one series ``{"value": unit}``; wide ``{"101/apdex": unit, ...}`` (each value
+    column, in the columns' order); long ``{"apdex": unit, ...}`` (each metric, in the order
+    first met). The same units the Arrow metadata and pandas' ``attrs`` carry, for polars
+    frames, which carry none. Needs no extra.
+
+    >>> frame = frames.to_polars(many, layout="wide")
+    >>> {name: unit.symbol for name, unit in frames.units(many, layout="wide").items()}
+    {'101/throughput': 'rpm', '101/apdex': 'apdex'}
+    """
+    collected = _collect(data, layout, "units")
+    if isinstance(collected, Series):
+        return {"value": series_unit(collected.metric)}
+    if collected.layout == "long":
+        return {s.metric: series_unit(s.metric) for s in collected.series}
+    return {_name(s): series_unit(s.metric) for s, _ in _columns(collected.series, "units")}
 
 
 # -- Arrow -------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ DEFERRED = [
     "scout_async._bulk.poll",
     "scout_async._bulk.report",
     "scout_async._bulk.selection",
-    "scout_async._units",
     "scout_async.frames",
     "scout_async.sinks",
     "scout_async.types._convert",

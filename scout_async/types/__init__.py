@@ -4,6 +4,7 @@
 >>> from scout_async.types import Endpoint, Trace
 """
 
+from .._units import Unit
 from ._models import (
     AnomalyDeploy,
     AnomalyEvent,
@@ -61,5 +62,6 @@ __all__ = [
     "Span",
     "Trace",
     "TraceSummary",
+    "Unit",
     "Usage",
 ]

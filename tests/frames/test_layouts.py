@@ -14,8 +14,9 @@ import polars
 import pyarrow
 import pytest
 
-from scout_async import ArgumentError, Series, frames
+from scout_async import ArgumentError, ArgumentTypeError, Series, frames
 from scout_async.sinks import COLUMNS
+from scout_async.types import Unit
 
 from ._data import M, address, at, series
 
@@ -303,3 +304,44 @@ def test_wide_of_many_long_ragged_series_matches_a_plain_outer_join() -> None:
         times, columns = wide_columns(library, many)
         assert [int(t.timestamp()) for t in times] == grid, library
         assert columns == expected, library
+
+
+@pytest.mark.parametrize("layout", [None, "long", "wide"])
+def test_units_are_keyed_as_each_frames_columns_and_agree_with_its_metadata(
+    layout: str | None,
+) -> None:
+    units = frames.units(SERIES, layout=layout)  # type: ignore[arg-type]
+    assert all(isinstance(unit, Unit) for unit in units.values())
+    symbols = {name: unit.symbol for name, unit in units.items()}
+    pandas_frame = frames.to_pandas(SERIES, layout=layout)  # type: ignore[arg-type]
+    assert pandas_frame.attrs["units"] == symbols
+    polars_frame = frames.to_polars(SERIES, layout=layout)  # type: ignore[arg-type]
+    if layout == "wide":
+        # A unit for every value column of the polars frame, none for another.
+        assert list(units) == polars_frame.columns[1:]
+        table = frames.to_arrow(SERIES, layout="wide")
+        for name, unit in units.items():
+            assert table.schema.field(name).metadata[b"unit_meaning"] == unit.meaning.encode()
+    else:
+        assert list(units) == polars_frame["metric"].unique(maintain_order=True).to_list()
+        assert symbols == {"throughput": "rpm", "apdex": "apdex"}
+
+
+def test_units_of_one_series_name_its_value_column() -> None:
+    units = frames.units(APDEX)
+    assert list(units) == [c for c in frames.to_polars(APDEX).columns if c != "time"] == ["value"]
+    assert units["value"] == Unit("apdex", "apdex score, 0 (all frustrated) to 1 (all satisfied)")
+    assert frames.units([]) == {}
+    # A job's metric has its unit; a metric Scout does not document says so.
+    assert frames.units(series([1.0], metric="latency"))["value"].symbol == "ms"
+    assert frames.units(series([1.0], metric="gc_time"))["value"] == Unit("", "not documented")
+
+
+def test_units_check_their_input_as_the_frames_do() -> None:
+    with pytest.raises(ArgumentTypeError, match="units takes a Series or an iterable of Series"):
+        frames.units("101/apdex")  # type: ignore[arg-type]
+    with pytest.raises(ArgumentError, match="units: layout must be 'long' or 'wide'"):
+        frames.units(SERIES, layout="tall")  # type: ignore[arg-type]
+    hourly = series([3.0], metric="apdex", step=60 * M)
+    with pytest.raises(ArgumentError, match="units: a wide table needs every series at one step"):
+        frames.units([THROUGHPUT, hourly], layout="wide")
