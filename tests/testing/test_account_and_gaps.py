@@ -323,5 +323,7 @@ async def test_a_recorded_request_says_when_it_was_answered() -> None:
     answered, abandoned = sim.requests
     assert answered.answered - answered.time >= 0.05
     assert abandoned.cancelled
-    assert 0.1 <= abandoned.answered - abandoned.time < 10.0
+    # Given up on 0.1 s after the client started it, which is a little before the simulator
+    # recorded it: ended by the cancel, long before its 10 s.
+    assert 0.0 < abandoned.answered - abandoned.time < 5.0
     assert math.isfinite(abandoned.answered)
