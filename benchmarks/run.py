@@ -21,8 +21,9 @@ is never the bottleneck; --server simulator uses the bundled one-process simulat
                 latency: scout_async's backfill beside the same job by hand
   sinks         benchmarks/bench_sinks.py (PostgreSQL, SQLite, JSONL; minutes) - only by name
   exporter      benchmarks/bench_exporter.py (the Prometheus exporter) - only by name
+  dlt           benchmarks/bench_dlt.py (the dlt source into DuckDB, rows vs pyarrow) - only by name
 
-Without --only: every scenario but sinks and exporter (about 6 minutes on 2 cores).
+Without --only: every scenario but sinks, exporter and dlt (about 6 minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ SCENARIOS = [
     "backfill",
     "sinks",
     "exporter",
+    "dlt",
 ]
-DEFAULT = SCENARIOS[:-2]
+DEFAULT = SCENARIOS[:-3]
 #: The names of earlier versions of this file.
 ALIASES = {"concurrency": "sweep", "rss": "stream-rss", "fetch-30d-1m": "fetch"}
 

@@ -16,6 +16,7 @@ Resources (tables):
   planned by the client's planner (``plan_range``: one step for the whole run, chunks on the
   step grid, each bucket owned once). A second run loads only the buckets completed since. The
   state is committed by dlt with the rows it covers. One source keeps one ``resolution``.
+  ``backend="pyarrow"`` hands dlt an Arrow table a series instead of a dict a point.
 * ``apps``: ``client.apps.list()``, merged on ``id``.
 * ``endpoints``: each app's endpoints summarized over the last ``endpoint_window`` (at most 14
   days, Scout's limit), merged on ``(app_id, id)``, with ``window_start``/``window_end``.
@@ -37,21 +38,22 @@ import concurrent.futures
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Tuple  # noqa: UP035 - see the annotation of `shard` below
+from typing import Any, Literal, Tuple  # noqa: UP035 - see the annotation of `shard` below
 
 import anyio
 import anyio.from_thread
 import attrs
 
+from . import frames
 from ._bulk.selection import AppsArg, select
 from ._client import ScoutClient
 from ._constants import DEFAULT_LATENESS
-from ._exceptions import ArgumentError
+from ._exceptions import ArgumentError, ArgumentTypeError
 from ._resources.metrics import APP_METRICS
 from ._series.planner import Chunk, plan_range
 from ._series.steps import floor_to_grid, format_step, parse_step
 from ._time import display_time, parse_time
-from .types._models import Point
+from .types._models import Series
 
 try:
     import dlt
@@ -68,6 +70,9 @@ _WATERMARKS = "watermarks"
 _MAX_ENDPOINT_WINDOW = timedelta(days=14)
 
 ClientFactory = Callable[[], ScoutClient]
+#: What ``metric_points`` yields: lists of rows, or Arrow tables.
+Backend = Literal["rows", "pyarrow"]
+_BACKENDS = ("rows", "pyarrow")
 
 
 @dlt.source(name="scout")
@@ -85,16 +90,28 @@ def scout_source(
     api_key: str | None = dlt.secrets.value,
     base_url: str | None = None,
     client: ClientFactory | None = None,
+    backend: Backend = "rows",
 ) -> Any:
     """The Scout source (see the module notes): ``metric_points``, ``apps``, ``endpoints``,
     ``error_groups`` and ``anomalies``. Arguments are checked now, before any request.
 
     ``apps``/``metrics``: ``"all"`` (listed when the source runs) or lists; ``resolution``: the
     step of every series (``"1m"`` is Scout's finest); ``start``: where a series not loaded yet
-    begins (default: ``lookback`` ago, within Scout's ~30 days of retention).
+    begins (default: ``lookback`` ago, within Scout's ~30 days of retention); ``backend``: what
+    ``metric_points`` hands dlt, ``"rows"`` (a dict a point) or ``"pyarrow"`` (an Arrow table a
+    series, read from the series' arrays: several times less CPU; needs pyarrow. dlt then adds
+    no ``_dlt_load_id`` column unless ``normalize.parquet_normalizer.add_dlt_load_id = true``).
     """
     selection = select(apps, metrics, shard)
     step = parse_step(resolution)
+    if not isinstance(backend, str):
+        raise ArgumentTypeError(
+            f"backend must be 'rows' or 'pyarrow', got {type(backend).__name__}"
+        )
+    if backend not in _BACKENDS:
+        raise ArgumentError(f"backend must be 'rows' or 'pyarrow', got {backend!r}")
+    if backend == "pyarrow":
+        frames._pyarrow("scout_source(backend='pyarrow')")
     if endpoint_window > _MAX_ENDPOINT_WINDOW or endpoint_window <= timedelta(0):
         raise ArgumentError(
             f"endpoint_window must be > 0 and at most 14 days, got {endpoint_window}"
@@ -139,15 +156,11 @@ def scout_source(
                 if moment < end:
                     plans[moment] = plan_range(moment, end, step)
             todo = [(key, plans[begin[key]]) for key in series if begin[key] in plans]
-            for (app_id, metric), (chunks, points) in zip(
+            for (app_id, metric), (chunks, got) in zip(
                 [key for key, _ in todo], driver.fetch_each(todo), strict=True
             ):
-                rows = [
-                    {"app_id": app_id, "metric": metric, "time": p.time, "value": p.value}
-                    for p in points
-                ]
-                if rows:
-                    yield rows
+                if len(got.points):
+                    yield _batch(got, backend)
                 marks[f"{app_id}/{metric}"] = display_time(chunks[-1].owned_end)
 
     @dlt.resource(name="apps", write_disposition="merge", primary_key="id")
@@ -229,12 +242,12 @@ class _Driver:
 
     def fetch_each(
         self, todo: Sequence[tuple[tuple[int, str], list[Chunk]]]
-    ) -> Iterator[tuple[list[Chunk], list[Point]]]:
+    ) -> Iterator[tuple[list[Chunk], Series]]:
         """The points of each series over its chunks, in ``todo``'s order; up to the client's
         ``max_concurrency`` series at once (their requests share its one limit)."""
         assert self.portal is not None
         ahead = max(1, self.client.max_concurrency)
-        pending: list[tuple[list[Chunk], concurrent.futures.Future[list[Point]]]] = []
+        pending: list[tuple[list[Chunk], concurrent.futures.Future[Series]]] = []
         queue = list(todo)
         while queue or pending:
             while queue and len(pending) < ahead:
@@ -244,11 +257,11 @@ class _Driver:
             chunks, future = pending.pop(0)
             yield chunks, future.result()
 
-    async def _read(self, app_id: int, metric: str, chunks: list[Chunk]) -> list[Point]:
+    async def _read(self, app_id: int, metric: str, chunks: list[Chunk]) -> Series:
         # The window of the plan, read through the client's own series call: the same window at
         # the same step is planned into the same chunks. The plan already ends at the last
         # complete bucket by this source's own lateness, so nothing is cut (partial=True).
-        series = await self.client.metrics.get(
+        return await self.client.metrics.get(
             app_id,
             metric,
             start=chunks[0].owned_start,
@@ -256,4 +269,22 @@ class _Driver:
             resolution=chunks[0].step,
             partial=True,
         )
-        return list(series.points)
+
+
+def _batch(series: Series, backend: Backend) -> Any:
+    """One series' points as what ``metric_points`` yields: with ``"pyarrow"``, an Arrow table of
+    the sinks' columns read from the series' arrays (dlt writes it to Parquet as it is, with no
+    Python object per row); with ``"rows"``, a list of rows."""
+    if backend == "pyarrow":
+        import pyarrow
+
+        # The sinks' columns, as the resource's hints have them; the time in microseconds (dlt's
+        # default precision: DuckDB keeps none beside a time zone).
+        table = frames.to_arrow([series], layout="long").replace_schema_metadata(None)
+        time = table.column("time").cast(pyarrow.timestamp("us", tz="UTC"))
+        return table.set_column(2, pyarrow.field("time", time.type, nullable=False), time)
+    app_id, metric = series.app_id, series.metric
+    return [
+        {"app_id": app_id, "metric": metric, "time": p.time, "value": p.value}
+        for p in series.points
+    ]
