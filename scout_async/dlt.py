@@ -16,7 +16,8 @@ Resources (tables):
   planned by the client's planner (``plan_range``: one step for the whole run, chunks on the
   step grid, each bucket owned once). A second run loads only the buckets completed since. The
   state is committed by dlt with the rows it covers. One source keeps one ``resolution``.
-  ``backend="pyarrow"`` hands dlt an Arrow table a series instead of a dict a point.
+  ``backend="pyarrow"`` hands dlt an Arrow table a series instead of a dict a point; a pipeline
+  keeps the backend it first loaded with (the state's ``backend``).
 * ``apps``: ``client.apps.list()``, merged on ``id``.
 * ``endpoints``: each app's endpoints summarized over the last ``endpoint_window`` (at most 14
   days, Scout's limit), merged on ``(app_id, id)``, with ``window_start``/``window_end``.
@@ -130,13 +131,22 @@ def scout_source(
             "value": {"data_type": "double", "nullable": True},
         },
     )
-    def metric_points() -> Iterator[list[dict[str, Any]]]:
+    def metric_points() -> Iterator[Any]:
         state = dlt.current.resource_state()
         kept = state.setdefault("resolution", format_step(step))
         if kept != format_step(step):
             raise ArgumentError(
                 f"this pipeline loads metric_points at {kept}, not {format_step(step)}: pass "
                 f"resolution={kept!r}, or use another pipeline (or dataset) for {format_step(step)}"
+            )
+        # dlt gives rows and Arrow tables different columns (``_dlt_load_id``, ``_dlt_id``): one
+        # backend a pipeline. A pipeline loaded before the backend was kept loaded rows.
+        used = state.setdefault("backend", "rows" if state.get(_WATERMARKS) else backend)
+        if used != backend:
+            raise ArgumentError(
+                f"this pipeline loads metric_points with backend={used!r}, not {backend!r} "
+                "(dlt gives the two different columns): pass "
+                f"backend={used!r}, or use another pipeline (or dataset) for {backend!r}"
             )
         marks: dict[str, str] = state.setdefault(_WATERMARKS, {})
         with _Driver(make) as driver:

@@ -164,6 +164,43 @@ def test_a_pipeline_keeps_one_resolution(world: World, pipeline: Any) -> None:
         )
 
 
+@pytest.mark.parametrize(("first", "then"), [("rows", "pyarrow"), ("pyarrow", "rows")])
+def test_a_pipeline_keeps_one_backend(first: str, then: str, world: World, pipeline: Any) -> None:
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    pipeline.run(source(world, backend=first).with_resources("metric_points"))
+    loaded = table(pipeline, "SELECT count(*) FROM metric_points")
+    before = len(world.data_requests())
+    world.advance(timedelta(minutes=10))
+    with pytest.raises(
+        PipelineStepFailed,
+        match=f"loads metric_points with backend='{first}', not '{then}'",
+    ):
+        pipeline.run(source(world, backend=then).with_resources("metric_points"))
+    assert len(world.data_requests()) == before  # refused before any request
+    assert table(pipeline, "SELECT count(*) FROM metric_points") == loaded
+    # The same backend goes on where it stopped: no package left failing behind.
+    info = pipeline.run(source(world, backend=first).with_resources("metric_points"))
+    assert not info.has_failed_jobs
+    assert 4 * 9 <= loaded_rows(pipeline) <= 4 * 10
+
+
+def test_a_pipeline_loaded_before_the_backend_was_kept_loaded_rows(
+    world: World, pipeline: Any
+) -> None:
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    pipeline.run(source(world).with_resources("metric_points"))
+    with pipeline.managed_state() as state:  # as an earlier version left it
+        del state["sources"]["scout"]["resources"]["metric_points"]["backend"]
+    assert "backend" not in pipeline.state["sources"]["scout"]["resources"]["metric_points"]
+    world.advance(timedelta(minutes=10))
+    with pytest.raises(PipelineStepFailed, match="backend='rows', not 'pyarrow'"):
+        pipeline.run(source(world, backend="pyarrow").with_resources("metric_points"))
+    info = pipeline.run(source(world, backend="rows").with_resources("metric_points"))
+    assert not info.has_failed_jobs
+
+
 def test_apps_endpoints_error_groups_and_anomalies(world: World, pipeline: Any) -> None:
     everything = ("apps", "endpoints", "error_groups", "anomalies")
     month = timedelta(days=30)
