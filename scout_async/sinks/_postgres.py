@@ -22,17 +22,28 @@ The connection string's password is never shown: ``location``, ``repr`` and ever
 the database as ``postgresql://user@host:port/dbname``, and text from the server or libpq is
 scrubbed of the password before it is shown. Blocking calls run in a worker thread, one at a
 time, so the sink works on asyncio and trio alike.
+
+A database that stops answering. A cancellation gives up the worker thread at once and shuts
+the connection's socket down, which ends the blocked call in that thread; the connection is then
+never used again (``write`` and ``flush`` raise ``SinkError``, ``close`` returns at once). TCP
+keepalives and ``tcp_user_timeout`` are on by default, so a peer that vanished is noticed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import random
 import re
 import secrets
+import socket
+import threading
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from itertools import repeat
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -54,7 +65,19 @@ __all__ = ["PostgresSink", "is_postgres_url", "redact_url"]
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _SCHEMES = ("postgresql://", "postgres://")
 _STAGING = "pg_temp.scout_async_staging"
-_RETRIES = 5  # a deadlock or serialization failure of the upsert is tried again this often
+_RETRIES = 5  # attempts of an upsert that fails with a deadlock or a serialization failure
+_PAUSE = 0.05  # seconds before the second attempt, doubling (jittered) up to _PAUSE_CAP
+_PAUSE_CAP = 1.0
+_SETTLE = 5.0  # seconds a cancelled call's thread is waited for once its socket is shut down
+# libpq defaults, each overridable by the URL: a peer that vanished (host gone, network cut) is
+# found in about a minute instead of the OS's ~15 (or never, when nothing is being sent).
+_KEEPALIVES = {
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "60000",  # ms: data unacknowledged this long ends the connection
+}
 _PASSWORD_PARAMETER = re.compile(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
 
 T = TypeVar("T")
@@ -178,11 +201,14 @@ class PostgresSink:
         )
         params.setdefault("application_name", "scout-async")
         params.setdefault("connect_timeout", str(max(1, round(connect_timeout))))
+        for name, value in _KEEPALIVES.items():
+            params.setdefault(name, value)
         self._params = params
         self._shown = _display(params)
         self._table = table
         self._db: psycopg.Connection[Any] | None = None
         self._lock: anyio.Lock | None = None
+        self._lost = False  # a cancelled call left the connection mid-protocol: given up
         self._token = ""
         self._hypertable = False
 
@@ -243,47 +269,45 @@ class PostgresSink:
 
     async def open(self, resume: Mapping[str, Any] | None = None) -> None:
         self._lock = anyio.Lock()
-        self._db = await anyio.to_thread.run_sync(self._open, resume)
+        self._lost = False
+        call: _Call[psycopg.Connection[Any]] = _Call()
 
-    def _open(self, resume: Mapping[str, Any] | None) -> psycopg.Connection[Any]:
-        db = self._connect()
-        try:
-            self._create_tables(db)
-            if resume is None:
-                self._token = secrets.token_hex(16)
-                db.execute(
-                    self._sql(
-                        "INSERT INTO {jobs} (token) VALUES (%s)", jobs=self._table_sql("_jobs")
-                    ),
-                    (self._token,),
-                )
-            elif "token" in resume:  # checkpointed to a file: is this the database it wrote to?
-                self._token = str(resume["token"])
-                found = db.execute(
-                    self._sql(
-                        "SELECT 1 FROM {jobs} WHERE token = %s", jobs=self._table_sql("_jobs")
-                    ),
-                    (self._token,),
-                ).fetchone()
-                if found is None:
-                    raise CheckpointMismatchError(
-                        f"cannot resume into {self.location}: the database holds no rows of the "
-                        "checkpointed job (was it dropped or replaced?). Delete the checkpoint to "
-                        "start over"
-                    )
+        def work() -> psycopg.Connection[Any]:
+            db = call.attach(self._connect())  # closed by the call if what follows fails
+            try:
+                self._prepare(db, resume)
+            except self._psycopg.Error as exc:
+                raise self._error("cannot prepare", exc) from None
+            return db
+
+        self._db = await call.run(work)
+
+    def _prepare(self, db: psycopg.Connection[Any], resume: Mapping[str, Any] | None) -> None:
+        self._create_tables(db)
+        if resume is None:
+            self._token = secrets.token_hex(16)
             db.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ("
-                "seq bigint GENERATED ALWAYS AS IDENTITY, app_id bigint NOT NULL, "
-                "metric text NOT NULL, time bigint NOT NULL, value double precision)"
+                self._sql("INSERT INTO {jobs} (token) VALUES (%s)", jobs=self._table_sql("_jobs")),
+                (self._token,),
             )
-            db.execute(f"TRUNCATE {_STAGING}")
-        except self._psycopg.Error as exc:
-            db.close()
-            raise self._error("cannot prepare", exc) from None
-        except BaseException:
-            db.close()
-            raise
-        return db
+        elif "token" in resume:  # checkpointed to a file: is this the database it wrote to?
+            self._token = str(resume["token"])
+            found = db.execute(
+                self._sql("SELECT 1 FROM {jobs} WHERE token = %s", jobs=self._table_sql("_jobs")),
+                (self._token,),
+            ).fetchone()
+            if found is None:
+                raise CheckpointMismatchError(
+                    f"cannot resume into {self.location}: the database holds no rows of the "
+                    "checkpointed job (was it dropped or replaced?). Delete the checkpoint to "
+                    "start over"
+                )
+        db.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ("
+            "seq bigint GENERATED ALWAYS AS IDENTITY, app_id bigint NOT NULL, "
+            "metric text NOT NULL, time bigint NOT NULL, value double precision)"
+        )
+        db.execute(f"TRUNCATE {_STAGING}")
 
     def _create_tables(self, db: psycopg.Connection[Any]) -> None:
         """The table and its companions, once; concurrent openers wait on an advisory lock (two
@@ -348,10 +372,11 @@ class PostgresSink:
     async def write(self, app_id: int, metric: str, points: Sequence[Point]) -> None:
         if not points:
             return
-        db, lock = self._require_open()
+        _, lock = self._require_open()
         columns = Points.from_points(points)
         async with lock:
-            await anyio.to_thread.run_sync(self._copy, db, app_id, metric, columns)
+            db, _ = self._require_open()  # again: a call cancelled meanwhile may have lost it
+            await self._on(db, partial(self._copy, db, app_id, metric, columns))
 
     def _copy(self, db: psycopg.Connection[Any], app_id: int, metric: str, points: Points) -> None:
         values = [None if v != v else v for v in points.values.tolist()]  # NaN: missing, NULL
@@ -403,30 +428,72 @@ class PostgresSink:
             ).fetchone()
             return None if found is None else dict(found[0])
 
-        return await anyio.to_thread.run_sync(self._on_own_connection, read)
+        return await self._read(read)
 
     async def close(self) -> None:
         """Close the connection. Rows written since the last ``flush`` are dropped, as a crash
-        would drop them: the database holds what the last flush (and its checkpoint) covers."""
-        db, self._db = self._db, None
-        if db is None:
+        would drop them: the database holds what the last flush (and its checkpoint) covers. A
+        connection given up after a cancellation is closed by its call: nothing to wait for."""
+        self._lost = False
+        if self._db is None:
             return
         lock = self._lock or anyio.Lock()
-        async with lock:
-            await anyio.to_thread.run_sync(db.close)
+        async with lock:  # taken under the lock: a call cancelled meanwhile may have lost it
+            db, self._db = self._db, None
+            if db is not None:
+                await self._on(db, db.close)
+
+    # -- running blocking calls ---------------------------------------------------------------
+
+    async def _on(self, db: psycopg.Connection[Any], work: Callable[[], T]) -> T:
+        """``work()``, blocking calls on the sink's connection ``db``, in a worker thread. If a
+        cancellation gives the call up while it runs, ``db`` is lost: never used again."""
+        call: _Call[T] = _Call(db)
+        try:
+            return await call.run(work)
+        finally:
+            if call.lost and self._db is db:
+                self._db, self._lost = None, True
+
+    async def _read(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """``work(db)`` on a connection of its own (the sink need not be open), in a worker
+        thread, cancellable like every call."""
+        call: _Call[T] = _Call(keep=False)
+
+        def run() -> T:
+            db = call.attach(self._connect())
+            try:
+                return work(db)
+            except self._psycopg.Error as exc:
+                raise self._error("cannot read from", exc) from None
+
+        return await call.run(run)
 
     # -- committing --------------------------------------------------------------------------
 
     async def _commit(self, record: Callable[[psycopg.Connection[Any]], None] | None) -> None:
-        db, lock = self._require_open()
+        """Staging rows into the table, then ``record``, then an empty staging table: one
+        transaction, tried again after a pause on a deadlock or a serialization failure (the
+        staging rows are still there)."""
+        errors = self._psycopg.errors
+        _, lock = self._require_open()
         async with lock:
-            await anyio.to_thread.run_sync(self._upsert, db, record)
+            for attempt in range(_RETRIES):
+                db, _ = self._require_open()
+                try:
+                    await self._on(db, partial(self._upsert, db, record))
+                    return
+                except (errors.DeadlockDetected, errors.SerializationFailure) as exc:
+                    if attempt == _RETRIES - 1:
+                        raise self._error("cannot commit to", exc) from None
+                # The other transaction needs a moment to finish; at once, the same writers
+                # would likely collide again. Jittered, so that two retrying writers drift apart.
+                await anyio.sleep(_pause(attempt))
 
     def _upsert(
         self, db: psycopg.Connection[Any], record: Callable[[psycopg.Connection[Any]], None] | None
     ) -> None:
-        """Staging rows into the table, then ``record``, then an empty staging table: one
-        transaction, tried again on a deadlock or a serialization failure."""
+        """One attempt of ``_commit`` (in the worker thread)."""
         errors = self._psycopg.errors
         sql = self._sql(
             "INSERT INTO {points} AS p (app_id, metric, time, value) "
@@ -436,33 +503,27 @@ class PostgresSink:
             "WHERE p.value IS DISTINCT FROM EXCLUDED.value",
             points=self._table_sql(),
         )
-        for attempt in range(_RETRIES):
-            try:
-                with db.transaction():
-                    db.execute(sql)
-                    if record is not None:
-                        record(db)
-                    db.execute(f"TRUNCATE {_STAGING}")
-                return
-            except (errors.DeadlockDetected, errors.SerializationFailure) as exc:
-                if attempt == _RETRIES - 1:
-                    raise self._error("cannot commit to", exc) from None
-            except self._psycopg.Error as exc:
-                raise self._failed("cannot commit to", exc) from None
+        try:
+            with db.transaction():
+                db.execute(sql)
+                if record is not None:
+                    record(db)
+                db.execute(f"TRUNCATE {_STAGING}")
+        except (errors.DeadlockDetected, errors.SerializationFailure):
+            raise  # _commit tries again
+        except self._psycopg.Error as exc:
+            raise self._failed("cannot commit to", exc) from None
 
     def _require_open(self) -> tuple[psycopg.Connection[Any], anyio.Lock]:
+        if self._lost:
+            raise SinkError(
+                f"postgres sink: lost the connection to {self._shown}: a call on it was "
+                "cancelled; what was written since the last checkpoint is not committed: run "
+                "the job again to resume"
+            )
         if self._db is None or self._lock is None:
             raise RuntimeError(f"{self!r} is not open")
         return self._db, self._lock
-
-    def _on_own_connection(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
-        db = self._connect()
-        try:
-            return work(db)
-        except self._psycopg.Error as exc:
-            raise self._error("cannot read from", exc) from None
-        finally:
-            db.close()
 
     def _has(self, db: psycopg.Connection[Any], suffix: str) -> bool:
         found = db.execute("SELECT to_regclass(%s)", (self._table + suffix,)).fetchone()
@@ -484,7 +545,7 @@ class PostgresSink:
             ).fetchall()
             return {(int(a), str(m)): _utc(t) for a, m, t in rows if t is not None}
 
-        return await anyio.to_thread.run_sync(self._on_own_connection, read)
+        return await self._read(read)
 
     async def read_watermarks(
         self, series: Iterable[tuple[int, str]], step: timedelta
@@ -506,9 +567,7 @@ class PostgresSink:
             ).fetchall()
 
         found: dict[tuple[int, str], datetime] = {}
-        for app_id, metric, seconds, until in await anyio.to_thread.run_sync(
-            self._on_own_connection, read
-        ):
+        for app_id, metric, seconds, until in await self._read(read):
             key = (int(app_id), str(metric))
             if key not in wanted:
                 continue
@@ -550,3 +609,120 @@ def _drop_frames(exc: BaseException | None) -> None:
         seen.add(id(exc))
         exc.__traceback__ = None
         exc = exc.__cause__ or exc.__context__
+
+
+def _pause(attempt: int) -> float:
+    """Seconds to wait after failed attempt ``attempt`` (0-based): 50 ms doubling up to 1 s, each
+    a random 50-100 % of that."""
+    return min(_PAUSE_CAP, _PAUSE * 2.0**attempt) * random.uniform(0.5, 1.0)
+
+
+class _Abandoned(Exception):
+    """Raised in a worker thread whose call was given up before it got to the database (nobody
+    waits for it)."""
+
+
+class _Call(Generic[T]):
+    """One blocking call on a connection, in a worker thread, that a cancellation gets through
+    at once even when the database never answers.
+
+    A worker thread cannot be interrupted, so a cancellation gives the thread up (``run_sync``'s
+    ``abandon_on_cancel``) and shuts the connection's socket down: libpq's wait in that thread
+    then ends at once with an error, whatever the server does. Asking the server to cancel the
+    query instead (``cancel_safe()``) would keep the connection usable, but only a server that
+    answers acts on it: a stopped or overloaded backend never gets to it, and with the host gone
+    the request itself waits for its timeout. Once its socket is shut down, the connection is in
+    an unknown state mid-protocol: the call gives it up (``lost``) and the thread closes it when
+    it is out (closing it sooner would free libpq's state under the thread). Nothing partial is
+    committed: a COMMIT is only sent once every statement before it succeeded, and a server that
+    finds the connection gone rolls its transaction back. (A cancellation that comes while the
+    COMMIT is on its way leaves it unknown whether it took: the rows and their checkpoint are one
+    transaction, either way a resumed job finds them consistent.)
+
+    ``_guard`` orders the two threads: the worker closes a connection only once out of the call,
+    and the event loop duplicates the connection's socket only while the worker is in it, so
+    the descriptor duplicated is the connection's, never a reuse of its number.
+    """
+
+    def __init__(self, db: psycopg.Connection[Any] | None = None, *, keep: bool = True) -> None:
+        self._guard = threading.Lock()
+        self._db = db
+        self._given = db is not None  # the sink's connection; else one the call opens (attach)
+        self._keep = keep  # whether a connection the call opened outlives it (handed over)
+        self._running = False
+        self._abandoned = False
+        self._handed_over = False
+        self._done = threading.Event()
+        self.lost = False  # the call was given up while on the connection: closed by the call
+
+    def attach(self, db: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+        """In the worker: ``db``, the connection the call opened, is its to close (at its end,
+        unless kept and the call succeeded)."""
+        with self._guard:
+            self._db = db
+            if self._abandoned:  # given up while connecting: no query on it
+                raise _Abandoned
+        return db
+
+    async def run(self, work: Callable[[], T]) -> T:
+        try:
+            return await anyio.to_thread.run_sync(self._work, work, abandon_on_cancel=True)
+        except BaseException:
+            # Cancelled (or interrupted: trio delivers Ctrl-C by cancelling the wait); after an
+            # error of the call itself, the worker is out and this is a no-op.
+            with anyio.CancelScope(shield=True):
+                if self._give_up():
+                    # The worker leaves the call in milliseconds once its socket is shut down;
+                    # waiting for it means the connection is closed when the cancellation goes on.
+                    await anyio.to_thread.run_sync(self._done.wait, _SETTLE)
+            raise
+
+    def _work(self, work: Callable[[], T]) -> T:
+        """In the worker thread."""
+        with self._guard:
+            if self._abandoned:
+                raise _Abandoned
+            self._running = True
+        failed = True
+        try:
+            result = work()
+            failed = False
+            return result
+        finally:
+            with self._guard:
+                self._running = False
+                close = self._abandoned or (not self._given and (failed or not self._keep))
+                self._handed_over = not close and not self._given
+            if close and self._db is not None:
+                with contextlib.suppress(Exception):
+                    self._db.close()
+            self._done.set()
+
+    def _give_up(self) -> bool:
+        """In the event loop: no one waits for the call any more. Whether its worker was on a
+        connection, now shut down (wait for it to be out)."""
+        with self._guard:
+            self._abandoned = True
+            if self._running:
+                self.lost = True
+                return self._db is not None and _shut_down(self._db)
+            leftover = self._db if self._handed_over else None
+        if leftover is not None:  # opened for the caller, who is gone: nobody else has it
+            leftover.close()
+        return False
+
+
+def _shut_down(db: psycopg.Connection[Any]) -> bool:
+    """Shut ``db``'s socket down, both ways, under the thread using it; whether done."""
+    try:
+        fd = os.dup(db.fileno())
+    except Exception:  # closed or lost already: nothing to wake
+        return False
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError:
+        os.close(fd)
+        return False
+    with sock, contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    return True
