@@ -95,6 +95,8 @@ ProgressCallback = Callable[[Progress], object]
 
 # Errors that say "the server (or the way to it) is down", not "this series is wrong".
 _DEAD_SERVER_ERRORS = (APIConnectionError, ServerError, RateLimitError)
+#: Seconds an ``interruptible`` sink's cancel-time checkpoint and its close may take.
+_GRACE = 10.0
 
 
 async def backfill(
@@ -295,6 +297,7 @@ class _Job:
         self._chunks = chunks
         self._series = list(series)
         self._sink = sink
+        self._interruptible = getattr(sink, "interruptible", False) is True
         self._store = store
         self._progress = progress
         self._every = checkpoint_every
@@ -329,8 +332,19 @@ class _Job:
         mark = self._marks[key]
         return [c for c in self._chunks if mark is None or c.owned_end > mark]
 
+    def _shielded(self) -> anyio.CancelScope:
+        """The scope of a step a cancellation must not cut short (a write and its watermark, the
+        cancel-time checkpoint, the close). An ``interruptible`` sink's calls may be cut short
+        harmlessly: they get ``_GRACE`` seconds, so a database that stopped answering cannot
+        hold a cancelled job."""
+        if self._interruptible:
+            return anyio.move_on_after(_GRACE, shield=True)
+        return anyio.CancelScope(shield=True)
+
     async def run(self, resume: dict[str, object] | None) -> BackfillResult:
-        with anyio.CancelScope(shield=True):  # opened means closed again, even if cancelled now
+        # Opened means closed again, even if cancelled now (an interruptible sink cancelled
+        # while opening is left closed).
+        with anyio.CancelScope(shield=not self._interruptible):
             await self._sink.open(resume)
         try:
             if self._store is not None and resume is None:
@@ -347,7 +361,7 @@ class _Job:
         except BaseException:
             if self._fatal is None and not self._broken:
                 # Cancelled (or the final checkpoint failed): keep what was written so far.
-                with anyio.CancelScope(shield=True):
+                with self._shielded():
                     async with self._lock:
                         # If this fails too, the error being raised says more; the last
                         # checkpoint still holds.
@@ -355,7 +369,7 @@ class _Job:
                             await self._checkpoint()
             raise
         finally:
-            with anyio.CancelScope(shield=True):
+            with self._shielded():
                 await self._sink.close()
         return self._result()
 
@@ -396,8 +410,9 @@ class _Job:
         async with self._lock:
             try:
                 # The write and its watermark are one step: a cancellation between them would
-                # leave rows in the output that the checkpoint says are still to come.
-                with anyio.CancelScope(shield=True):
+                # leave rows in the output that the checkpoint says are still to come. (Not for
+                # an interruptible sink: its rows count only once flushed with the checkpoint.)
+                with anyio.CancelScope(shield=not self._interruptible):
                     mark = self._marks[key]
                     if mark is not None and points:
                         # The chunk an earlier run stopped inside (at the bucket then in

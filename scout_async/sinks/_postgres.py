@@ -173,6 +173,10 @@ class PostgresSink:
     the password) if the database cannot be reached or refuses the login.
     """
 
+    #: A cancellation may cut any call short: written rows count only once flushed (with their
+    #: checkpoint), and rows written again are upserts. A backfill does not shield its writes.
+    interruptible = True
+
     def __init__(self, url: str, *, table: str = "points", connect_timeout: float = 10.0) -> None:
         if not isinstance(url, str):
             raise ArgumentTypeError(f"url must be a str, got {type(url).__name__}")

@@ -52,7 +52,8 @@ class Watched(PostgresSink):
         super().__init__(url)
         self.in_call = threading.Event()
         self.watching = False
-        self.hang: Stopped | None = None  # set: the next flush_checkpoint stops the server first
+        self.hang: Stopped | None = None  # set: the next call at ``hang_at`` stops the server
+        self.hang_at = "checkpoint"  # before a flush_checkpoint, or before a "write"
 
     def watch(self) -> None:
         """From now on, ``entered`` returns once a copy or an upsert is under way."""
@@ -80,11 +81,20 @@ class Watched(PostgresSink):
         return int(found[0])
 
     async def flush_checkpoint(self, job: str, document: Any) -> None:
+        if self.hang_at == "checkpoint":
+            self._stop_the_server()
+        await super().flush_checkpoint(job, document)
+
+    async def write(self, app_id: int, metric: str, points: Any) -> None:
+        if self.hang_at == "write":
+            self._stop_the_server()
+        await super().write(app_id, metric, points)
+
+    def _stop_the_server(self) -> None:
         hang, self.hang = self.hang, None
         if hang is not None:
             self.watch()
             hang.stop(self.backend())
-        await super().flush_checkpoint(job, document)
 
 
 class Stopped:
@@ -233,23 +243,29 @@ def _sessions(url: str) -> int:
     return int(str(found[0][0]))
 
 
-async def test_a_backfill_cancelled_at_a_hung_checkpoint_stops_at_once_and_resumes_exactly(
-    pg_url: str, tmp_path: Path
+@pytest.mark.parametrize("hang_at", ["checkpoint", "write"])
+async def test_a_backfill_cancelled_at_a_hung_database_stops_at_once_and_resumes_exactly(
+    hang_at: str, pg_url: str, tmp_path: Path
 ) -> None:
     sim = simulator()
     sink = Watched(pg_url)
+    sink.hang_at = hang_at
     async with client_of(sim, max_concurrency=2) as client:
         await client.backfill(**JOB, sink=SqliteSink(tmp_path / "ref.db"))
         with Stopped() as server:
 
-            def hang_the_last_checkpoint(progress: Any) -> None:
-                # Every chunk is written: the next checkpoint is the final one (not shielded).
-                if progress.chunks_done == progress.chunks_total and server.pid is None:
+            def hang(progress: Any) -> None:
+                # "checkpoint": every chunk is written, the next checkpoint is the final one.
+                # "write": a write in the middle of the job (inside the backfill's step of a
+                # write and its watermark, which it shields for other sinks).
+                due = progress.chunks_done == progress.chunks_total
+                if hang_at == "write":
+                    due = 2 <= progress.chunks_done < progress.chunks_total - 2
+                if due and server.pid is None:
                     sink.hang = server
 
             took = await cancelled_in_the_call(
-                sink.entered,
-                lambda: client.backfill(**JOB, sink=sink, progress=hang_the_last_checkpoint),
+                sink.entered, lambda: client.backfill(**JOB, sink=sink, progress=hang)
             )
             assert server.pid is not None  # it did hang
             assert took < PROMPT
