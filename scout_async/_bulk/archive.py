@@ -46,6 +46,7 @@ from .._series.steps import ceil_to_grid, floor_to_grid, parse_step
 from ..sinks import Position, PostgresSink, Sink, SqliteSink
 from ..sinks._postgres import is_postgres_url
 from ..types._models import Point
+from .backfill import cleanup_scope, interruptible, step_scope
 from .poll import PollUpdate
 from .report import BackfillResult, Progress
 from .selection import AppsArg, MetricsArg, SeriesKey, select
@@ -125,6 +126,10 @@ class _Lent:
     @property
     def location(self) -> str:
         return self._sink.location
+
+    @property
+    def interruptible(self) -> bool:
+        return interruptible(self._sink)
 
     async def open(self, resume: Mapping[str, Any] | None = None) -> None:
         pass
@@ -252,7 +257,7 @@ class Archive:
             await self.list_series()
         if not self.series:
             raise ScoutError("no series to archive: the apps offer none of the metrics asked for")
-        with anyio.CancelScope(shield=True):
+        with step_scope(self._sink):
             await self._sink.open(None)
             self._open = True
         return self
@@ -265,7 +270,7 @@ class Archive:
     ) -> None:
         if self._open:
             self._open = False
-            with anyio.CancelScope(shield=True):
+            with cleanup_scope(self._sink):
                 await self._sink.close()
 
     # -- the catch-up ------------------------------------------------------------------------
@@ -321,7 +326,7 @@ class Archive:
                     report.errors[key] = series.error or ScoutError(
                         f"not finished ({result.stopped})"
                     )
-        with anyio.CancelScope(shield=True):
+        with step_scope(self._sink):
             await self._record(done)
         return report
 
@@ -419,7 +424,7 @@ class Archive:
                 if isinstance(item, Exception):
                     raise item
                 if item is not None:
-                    with anyio.CancelScope(shield=True):
+                    with step_scope(self._sink):
                         await self._take(item, report)
                     key = (item.app_id, item.metric)
                     reported[key] = max(reported.get(key, item.end), item.end)
@@ -427,15 +432,19 @@ class Archive:
                     if not all(reported.get(key, since) >= newest for key in self.series):
                         continue
                 if not report.empty:
-                    with anyio.CancelScope(shield=True):
+                    with step_scope(self._sink):
                         await self._end_round(report)
                     report = _Round()
                 if self._behind:
                     await self._fill_gaps(since)
-        finally:
+        except BaseException:
             if not report.empty:
-                with anyio.CancelScope(shield=True):
+                # Cancelled or failed: commit what this round wrote. If this fails too (an
+                # interruptible sink's connection given up by the cancellation), the error
+                # being raised says more.
+                with cleanup_scope(self._sink), contextlib.suppress(Exception):
                     await self._end_round(report)
+            raise
 
     async def _take(self, update: PollUpdate, report: _Round) -> None:
         key = (update.app_id, update.metric)
@@ -464,7 +473,7 @@ class Archive:
             del self._behind[key]
             polled = self._polled_to.get(key)
             if polled is not None and polled > since:
-                with anyio.CancelScope(shield=True):
+                with step_scope(self._sink):
                     await self._record({key: polled})
         self._report("gap-fill", report)
 

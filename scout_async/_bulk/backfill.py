@@ -99,6 +99,26 @@ _DEAD_SERVER_ERRORS = (APIConnectionError, ServerError, RateLimitError)
 _GRACE = 10.0
 
 
+def interruptible(sink: object) -> bool:
+    """Whether a cancellation may cut ``sink``'s calls short harmlessly (see ``Sink``)."""
+    return getattr(sink, "interruptible", False) is True
+
+
+def step_scope(sink: object) -> anyio.CancelScope:
+    """The scope of a step on ``sink`` that a cancellation must not cut short (a write and its
+    watermark, a checkpoint): shielded, unless ``sink`` is interruptible."""
+    return anyio.CancelScope(shield=not interruptible(sink))
+
+
+def cleanup_scope(sink: object) -> anyio.CancelScope:
+    """The scope of what runs on ``sink`` though cancelled (the last checkpoint, the close):
+    shielded; an interruptible sink's for ``_GRACE`` seconds, so a database that stopped
+    answering cannot hold a cancelled job."""
+    if interruptible(sink):
+        return anyio.move_on_after(_GRACE, shield=True)
+    return anyio.CancelScope(shield=True)
+
+
 async def backfill(
     core: Core,
     *,
@@ -297,7 +317,6 @@ class _Job:
         self._chunks = chunks
         self._series = list(series)
         self._sink = sink
-        self._interruptible = getattr(sink, "interruptible", False) is True
         self._store = store
         self._progress = progress
         self._every = checkpoint_every
@@ -332,19 +351,10 @@ class _Job:
         mark = self._marks[key]
         return [c for c in self._chunks if mark is None or c.owned_end > mark]
 
-    def _shielded(self) -> anyio.CancelScope:
-        """The scope of a step a cancellation must not cut short (a write and its watermark, the
-        cancel-time checkpoint, the close). An ``interruptible`` sink's calls may be cut short
-        harmlessly: they get ``_GRACE`` seconds, so a database that stopped answering cannot
-        hold a cancelled job."""
-        if self._interruptible:
-            return anyio.move_on_after(_GRACE, shield=True)
-        return anyio.CancelScope(shield=True)
-
     async def run(self, resume: dict[str, object] | None) -> BackfillResult:
         # Opened means closed again, even if cancelled now (an interruptible sink cancelled
         # while opening is left closed).
-        with anyio.CancelScope(shield=not self._interruptible):
+        with step_scope(self._sink):
             await self._sink.open(resume)
         try:
             if self._store is not None and resume is None:
@@ -361,7 +371,7 @@ class _Job:
         except BaseException:
             if self._fatal is None and not self._broken:
                 # Cancelled (or the final checkpoint failed): keep what was written so far.
-                with self._shielded():
+                with cleanup_scope(self._sink):
                     async with self._lock:
                         # If this fails too, the error being raised says more; the last
                         # checkpoint still holds.
@@ -369,7 +379,7 @@ class _Job:
                             await self._checkpoint()
             raise
         finally:
-            with self._shielded():
+            with cleanup_scope(self._sink):
                 await self._sink.close()
         return self._result()
 
@@ -412,7 +422,7 @@ class _Job:
                 # The write and its watermark are one step: a cancellation between them would
                 # leave rows in the output that the checkpoint says are still to come. (Not for
                 # an interruptible sink: its rows count only once flushed with the checkpoint.)
-                with anyio.CancelScope(shield=not self._interruptible):
+                with step_scope(self._sink):
                     mark = self._marks[key]
                     if mark is not None and points:
                         # The chunk an earlier run stopped inside (at the bucket then in

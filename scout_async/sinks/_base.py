@@ -35,9 +35,9 @@ class Sink(Protocol):
 
     A sink may say ``interruptible = True`` when a cancellation may cut any of its calls short
     without harm: what it wrote counts only once flushed, and rows written again replace
-    themselves (``PostgresSink``). The backfill then lets a cancellation through its writes
-    instead of shielding them, and gives its cancel-time checkpoint and its close 10 seconds,
-    so a database that stopped answering cannot hold a cancelled job.
+    themselves (``PostgresSink``). A backfill (and an archive) then lets a cancellation through
+    its writes instead of shielding them, and gives its cancel-time checkpoint and its close 10
+    seconds, so a database that stopped answering cannot hold a cancelled job.
 
     >>> class CountingSink:
     ...     location = "count:"

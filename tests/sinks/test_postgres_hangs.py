@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -297,6 +298,38 @@ async def test_a_backfill_cancelled_at_a_hung_database_stops_at_once_and_resumes
     ends = [c.owned_end for c in plan_range(JOB["start"], JOB["end"], JOB["resolution"])]
     durable = sum(1 for mark in done for end in ends if iso(end) <= mark)
     assert fetched == 9 * len(ends) - durable
+
+
+async def test_an_archive_cancelled_at_a_hung_database_stops_at_once_and_catches_up_exactly(
+    pg_url: str, tmp_path: Path
+) -> None:
+    from scout_async._bulk.archive import Archive
+    from tests.sinks.test_postgres import _backend_of
+
+    sim = simulator()
+    what: dict[str, Any] = {
+        "apps": [101, 102],
+        "metrics": ["apdex", "throughput"],
+        "lookback": timedelta(days=2),
+    }
+    async with client_of(sim, max_concurrency=2, clock=sim.clock) as client:
+        async with Archive(client, tmp_path / "ref.sqlite", **what) as reference:
+            await reference.catch_up()
+        with Stopped() as server:
+            async with Archive(client, pg_url, **what) as archive:  # its connection is up
+                server.stop(await anyio.to_thread.run_sync(_backend_of, pg_url))
+                # The catch-up's first write hangs on the stopped server (its own backfill's
+                # step of a write and its watermark, which it shields for other sinks).
+                deadline = time.monotonic() + 2.0
+                with anyio.move_on_after(2.0) as scope:
+                    await archive.catch_up()
+            took = time.monotonic() - deadline  # the close included
+        assert scope.cancelled_caught
+        assert took < PROMPT
+        # Once the server runs again, a new catch-up completes the archive: every row, once.
+        async with Archive(client, pg_url, **what) as again:
+            await again.catch_up()
+    assert rows(pg_url) == sqlite_rows(tmp_path / "ref.sqlite")
 
 
 # -- keepalives --------------------------------------------------------------------------------
