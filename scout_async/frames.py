@@ -43,7 +43,7 @@ minute, also for a job's series, whose throughput is jobs per minute).
 >>> frames.to_pandas([s1, s2, s3], layout="wide")
 >>> batches = [b async for b in client.metrics.stream_batches(101, "throughput", start=t0, end=t1)]
 >>> frames.to_polars(batches)                # long: app_id, metric, time, value
->>> frames.units(batches)                    # {"throughput": Unit("rpm", "requests per minute")}
+>>> frames.units(batches)                    # {"throughput": Unit(symbol='rpm', ...)}
 """
 
 from __future__ import annotations

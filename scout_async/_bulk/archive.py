@@ -270,7 +270,7 @@ class Archive:
     ) -> None:
         if self._open:
             self._open = False
-            with cleanup_scope(self._sink):
+            with cleanup_scope(self._sink, "closing the archive"):
                 await self._sink.close()
 
     # -- the catch-up ------------------------------------------------------------------------
@@ -432,19 +432,29 @@ class Archive:
                     if not all(reported.get(key, since) >= newest for key in self.series):
                         continue
                 if not report.empty:
+                    ending, report = report, _Round()  # cut short, it is not ended twice
                     with step_scope(self._sink):
-                        await self._end_round(report)
-                    report = _Round()
+                        await self._end_round(ending)
                 if self._behind:
                     await self._fill_gaps(since)
-        except BaseException:
+        except BaseException as exc:
             if not report.empty:
-                # Cancelled or failed: commit what this round wrote. If this fails too (an
-                # interruptible sink's connection given up by the cancellation), the error
-                # being raised says more.
-                with cleanup_scope(self._sink), contextlib.suppress(Exception):
-                    await self._end_round(report)
+                await self._end_cut_round(report, exc)
             raise
+
+    async def _end_cut_round(self, report: _Round, exc: BaseException) -> None:
+        """Commit what a round cut short by ``exc`` wrote. Cancelled, an interruptible sink gets
+        ``_GRACE`` seconds, and its failure (its connection given up by the cancellation) is left
+        to the cancellation; otherwise shielded, and a failure raised (chained to ``exc``)."""
+        if isinstance(exc, anyio.get_cancelled_exc_class()) and interruptible(self._sink):
+            with (
+                cleanup_scope(self._sink, "the last round's commit"),
+                contextlib.suppress(Exception),
+            ):
+                await self._end_round(report)
+            return
+        with anyio.CancelScope(shield=True):
+            await self._end_round(report)
 
     async def _take(self, update: PollUpdate, report: _Round) -> None:
         key = (update.app_id, update.metric)

@@ -37,10 +37,11 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import logging
 import math
 import os
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -53,6 +54,7 @@ from .._constants import (
     DEFAULT_LATENESS,
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
     FUTURE_MARGIN,
+    LOGGER_NAME,
     METRIC_RETENTION,
 )
 from .._core import ClientStats, Core
@@ -95,6 +97,7 @@ ProgressCallback = Callable[[Progress], object]
 
 # Errors that say "the server (or the way to it) is down", not "this series is wrong".
 _DEAD_SERVER_ERRORS = (APIConnectionError, ServerError, RateLimitError)
+_log = logging.getLogger(LOGGER_NAME)
 #: Seconds an ``interruptible`` sink's cancel-time checkpoint and its close may take.
 _GRACE = 10.0
 
@@ -110,13 +113,25 @@ def step_scope(sink: object) -> anyio.CancelScope:
     return anyio.CancelScope(shield=not interruptible(sink))
 
 
-def cleanup_scope(sink: object) -> anyio.CancelScope:
-    """The scope of what runs on ``sink`` though cancelled (the last checkpoint, the close):
+@contextlib.contextmanager
+def cleanup_scope(sink: Sink, what: str) -> Iterator[None]:
+    """The scope of ``what`` runs on ``sink`` though cancelled (the last checkpoint, the close):
     shielded; an interruptible sink's for ``_GRACE`` seconds, so a database that stopped
-    answering cannot hold a cancelled job."""
-    if interruptible(sink):
-        return anyio.move_on_after(_GRACE, shield=True)
-    return anyio.CancelScope(shield=True)
+    answering cannot hold a cancelled job (a warning says when it was given up)."""
+    if not interruptible(sink):
+        with anyio.CancelScope(shield=True):
+            yield
+        return
+    with anyio.move_on_after(_GRACE, shield=True) as scope:
+        yield
+    if scope.cancelled_caught:
+        _log.warning(
+            "%s: %s did not finish within %g s and was given up; a rerun resumes from the last "
+            "commit",
+            sink.location,
+            what,
+            _GRACE,
+        )
 
 
 async def backfill(
@@ -338,6 +353,7 @@ class _Job:
         self._fatal: Exception | None = None
         self._broken = False
         self._tg: anyio.abc.TaskGroup | None = None
+        self._cancelling = False
         self._started = self._core.clock.monotonic()
         self._last_checkpoint = self._started
         stats = core.stats
@@ -371,7 +387,7 @@ class _Job:
         except BaseException:
             if self._fatal is None and not self._broken:
                 # Cancelled (or the final checkpoint failed): keep what was written so far.
-                with cleanup_scope(self._sink):
+                with cleanup_scope(self._sink, "the last checkpoint"):
                     async with self._lock:
                         # If this fails too, the error being raised says more; the last
                         # checkpoint still holds.
@@ -379,7 +395,7 @@ class _Job:
                             await self._checkpoint()
             raise
         finally:
-            with cleanup_scope(self._sink):
+            with cleanup_scope(self._sink, "closing"):
                 await self._sink.close()
         return self._result()
 
@@ -502,13 +518,25 @@ class _Job:
     def _stop(self, reason: str) -> None:
         if self._stopped is None:
             self._stopped = reason
-        if self._tg is not None:
-            self._tg.cancel_scope.cancel()
+        self._cancel_tasks()
 
     def _fail_job(self, error: Exception) -> None:
         if self._fatal is None:
             self._fatal = error
-        if self._tg is not None:
+        self._cancel_tasks()
+
+    def _cancel_tasks(self) -> None:
+        """Cancel the job's tasks once no write or checkpoint is under way (they hold the lock):
+        the job's own stop must not cut a sink call short, which an interruptible sink's
+        connection would not survive (the final checkpoint would then fail)."""
+        if self._tg is None or self._cancelling:
+            return
+        self._cancelling = True
+        self._tg.start_soon(self._cancel_when_idle)
+
+    async def _cancel_when_idle(self) -> None:
+        async with self._lock:
+            assert self._tg is not None
             self._tg.cancel_scope.cancel()
 
     def _result(self) -> BackfillResult:

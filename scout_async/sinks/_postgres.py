@@ -445,7 +445,10 @@ class PostgresSink:
         async with lock:  # taken under the lock: a call cancelled meanwhile may have lost it
             db, self._db = self._db, None
             if db is not None:
-                await self._on(db, db.close)
+                # Not through ``_on``: closing never waits on the server (libpq's terminate
+                # message is not awaited), and a cancellation shutting the socket down while
+                # libpq closes it could hit another socket that took its number.
+                await anyio.to_thread.run_sync(db.close)
 
     # -- running blocking calls ---------------------------------------------------------------
 
@@ -522,7 +525,7 @@ class PostgresSink:
         if self._lost:
             raise SinkError(
                 f"postgres sink: lost the connection to {self._shown}: a call on it was "
-                "cancelled; what was written since the last checkpoint is not committed: run "
+                "cancelled; what was written since the last checkpoint may not be committed: run "
                 "the job again to resume"
             )
         if self._db is None or self._lock is None:
@@ -645,7 +648,9 @@ class _Call(Generic[T]):
 
     ``_guard`` orders the two threads: the worker closes a connection only once out of the call,
     and the event loop duplicates the connection's socket only while the worker is in it, so
-    the descriptor duplicated is the connection's, never a reuse of its number.
+    the descriptor duplicated is the connection's, not a reuse of its number. (libpq closes the
+    socket itself on a broken connection, which ends the call: only the instant between that
+    and the worker leaving the call is left open.)
     """
 
     def __init__(self, db: psycopg.Connection[Any] | None = None, *, keep: bool = True) -> None:

@@ -909,3 +909,52 @@ def test_public_names_are_exported() -> None:
         assert name in scout_async.sinks.__all__
     assert issubclass(scout_async.CheckpointMismatchError, scout_async.ScoutError)
     assert callable(scout_async.ScoutClient.backfill)
+
+
+class HangingFlushSink:
+    """An interruptible sink (``Sink.interruptible``) whose flush never returns: a database that
+    stopped answering at the cancel-time checkpoint."""
+
+    location = "hanging:"
+    interruptible = True
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.closed = False
+
+    async def open(self, resume: Any = None) -> None:
+        pass
+
+    async def write(self, app_id: int, metric: str, points: Any) -> None:
+        self.rows += len(points)
+
+    async def flush(self) -> dict[str, Any]:
+        await anyio.sleep(30)  # "never" for the test; finite, so a shielded one fails, not hangs
+        return {"rows": self.rows}
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def test_an_interruptible_sinks_cancel_time_checkpoint_is_given_up_after_a_grace(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import scout_async._bulk.backfill as engine
+
+    monkeypatch.setattr(engine, "_GRACE", 0.3)
+    sim = simulator()
+    sim.add_fault(Fault(path="/apps/*/metrics/*", latency=3600, times=None))  # cancelled waiting
+    sink = HangingFlushSink()
+    async with client_of(sim, max_concurrency=2) as client:
+        started = time.monotonic()
+        with anyio.move_on_after(0.5) as scope:
+            await client.backfill(**SMALL, sink=sink)
+        took = time.monotonic() - started
+    assert scope.cancelled_caught
+    assert sink.closed  # closed after the checkpoint was given up
+    assert 0.5 + 0.3 <= took < 10  # the grace was given, and the job came back after it
+    given_up = [r.getMessage() for r in caplog.records if "given up" in r.getMessage()]
+    assert given_up == [
+        "hanging:: the last checkpoint did not finish within 0.3 s and was given up; a rerun "
+        "resumes from the last commit"
+    ]

@@ -22,6 +22,7 @@ import pytest
 
 from scout_async._bulk.checkpoint import SinkCheckpoints
 from scout_async.sinks import PostgresSink, SinkError, SqliteSink
+from scout_async.testing import Fault
 from tests.pg_server import PASSWORD, PostgresServer, pg_server, pg_url, query, rows
 from tests.sinks.test_postgres import (
     JOB,
@@ -298,6 +299,48 @@ async def test_a_backfill_cancelled_at_a_hung_database_stops_at_once_and_resumes
     ends = [c.owned_end for c in plan_range(JOB["start"], JOB["end"], JOB["resolution"])]
     durable = sum(1 for mark in done for end in ends if iso(end) <= mark)
     assert fetched == 9 * len(ends) - durable
+
+
+class SlowFor101(PostgresSink):
+    """A PostgresSink whose copies of app 101 wait until app 102 has failed, and a second more:
+    the job stops (102 failed) while a copy of 101 is under way."""
+
+    def __init__(self, url: str, sim: Any) -> None:
+        super().__init__(url)
+        self.sim = sim
+
+    def _copy(self, db: Any, app_id: int, *args: Any) -> None:
+        if app_id == 101:
+            deadline = time.monotonic() + WATCHDOG
+            while time.monotonic() < deadline and not any(
+                "/apps/102/" in r.path and r.status == 500 for r in self.sim.requests
+            ):
+                time.sleep(0.01)
+            time.sleep(1.0)  # the job's stop comes now
+        super()._copy(db, app_id, *args)
+
+
+async def test_the_jobs_own_stop_does_not_cut_a_write_short(pg_url: str) -> None:
+    # The job stops itself (a series failed, max_consecutive_failures=1) while a write of another
+    # series is under way: the write finishes, the job returns its result with ``stopped``, and
+    # the final checkpoint commits it. Cut short, the write would be lost, and the sink's
+    # connection with it.
+    sim = simulator()
+    sim.add_fault(Fault(path="/apps/102/metrics/*", status=500, times=None))
+    job = {**JOB, "apps": [101, 102], "metrics": ["apdex"]}
+    async with client_of(sim, max_concurrency=2, max_retries=0) as client:
+        result = await client.backfill(
+            **job, sink=SlowFor101(pg_url, sim), max_consecutive_failures=1
+        )
+        assert result.stopped is not None
+        done = {(s.app_id, s.metric): s for s in result.series}
+        assert done[(102, "apdex")].status == "failed"
+        assert done[(101, "apdex")].chunks >= 1  # the write under way at the stop was kept
+    (document,) = [row[0] for row in query(pg_url, "SELECT document FROM points_checkpoints")]
+    assert isinstance(document, dict)
+    marks = {(s["app_id"], s["metric"]): s["done_until"] for s in document["series"]}
+    assert marks[(101, "apdex")] is not None  # committed with its rows
+    assert rows(pg_url)
 
 
 async def test_an_archive_cancelled_at_a_hung_database_stops_at_once_and_catches_up_exactly(
