@@ -192,6 +192,27 @@ async def test_a_call_to_a_hung_server_is_cancelled_at_once_and_commits_nothing(
     assert await PostgresSink(pg_url).read_checkpoint("job") == {"done": 6}
 
 
+def test_a_call_to_a_hung_server_is_cancelled_at_once_on_trio(pg_url: str) -> None:
+    # trio delivers a cancellation (and Ctrl-C) to the waiting task the same way.
+    async def main() -> float:
+        sink = Watched(pg_url)
+        await sink.open()
+        await sink.write(101, "apdex", chunk(0, 3))
+        with Stopped() as server:
+            sink.watch()
+            server.stop(sink.backend())
+            took = await cancelled_in_the_call(
+                sink.entered, lambda: sink.flush_checkpoint("job", {"done": 3})
+            )
+            with pytest.raises(SinkError, match="lost the connection"):
+                await sink.write(101, "apdex", chunk(3, 3))
+            await sink.close()
+        return took
+
+    assert anyio.run(main, backend="trio") < PROMPT
+    assert rows(pg_url) == []  # the cancelled flush committed nothing
+
+
 async def test_a_read_stuck_behind_a_lock_is_cancelled_at_once(pg_url: str) -> None:
     import psycopg
 
