@@ -234,17 +234,23 @@ def _backend_of(url: str, *, waiting: bool = False) -> int:
     raise AssertionError("the sink's connection never showed up")
 
 
+async def commit_three_then_stage(sink: PostgresSink) -> None:
+    """Open ``sink``, commit rows 0-2 of app 101's apdex with the checkpoint ``{"done": 3}``,
+    then stage rows 3-5 and new values for rows 0-1, uncommitted."""
+    await sink.open()
+    await sink.write(101, "apdex", chunk(0, 3))
+    await sink.flush_checkpoint("job", {"done": 3})
+    await sink.write(101, "apdex", chunk(3, 3, base=9.0))
+    await sink.write(101, "apdex", chunk(0, 2, base=9.0))  # would update committed rows
+
+
 async def test_a_connection_dropped_mid_transaction_commits_neither_rows_nor_checkpoint(
     pg_url: str,
 ) -> None:
     import psycopg
 
     sink = PostgresSink(pg_url)
-    await sink.open()
-    await sink.write(101, "apdex", chunk(0, 3))
-    await sink.flush_checkpoint("job", {"done": 3})
-    await sink.write(101, "apdex", chunk(3, 3, base=9.0))
-    await sink.write(101, "apdex", chunk(0, 2, base=9.0))  # would update committed rows
+    await commit_three_then_stage(sink)
 
     # Hold the table so the sink's upsert waits inside its transaction; end the sink's
     # connection while it waits there; then let go.
@@ -359,23 +365,10 @@ async def test_an_interrupted_backfill_resumes_from_the_checkpoint_in_the_databa
             await client.backfill(
                 **JOB, sink=pg_url, progress=stop_after_a_while, checkpoint_every=0.0
             )
-        document = await PostgresSink(pg_url).read_checkpoint(SinkCheckpoints.job(_plan_of(pg_url)))
-        assert document is not None
-        done = [s["done_until"] for s in document["series"] if s["done_until"]]
+        done, covered = await checkpointed(pg_url, tmp_path / "ref.db")
         assert done  # some of it is durable
         # What the checkpoint covers is exactly what the table holds.
         held = rows(pg_url)
-        covered = [
-            row
-            for row in sqlite_rows(tmp_path / "ref.db")
-            if any(
-                s["app_id"] == row[0]
-                and s["metric"] == row[1]
-                and s["done_until"] is not None
-                and row[2] < s["done_until"]
-                for s in document["series"]
-            )
-        ]
         assert held == covered
         before = data_requests(sim)
         result = await client.backfill(**JOB, sink=pg_url)
@@ -384,11 +377,35 @@ async def test_an_interrupted_backfill_resumes_from_the_checkpoint_in_the_databa
     assert rows(pg_url) == sqlite_rows(tmp_path / "ref.db")
     assert result.points == reference.points - len(held)
     # Exactly the chunks the checkpoint does not cover are fetched again: none twice.
+    assert fetched == chunks_left(done)
+
+
+async def checkpointed(url: str, reference: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """``JOB``'s checkpoint in the database at ``url``: the series' ``done_until`` marks, and the
+    rows of ``reference`` (an SQLite output of the whole job) it says are written."""
+    document = await PostgresSink(url).read_checkpoint(SinkCheckpoints.job(_plan_of(url)))
+    assert document is not None
+    series = document["series"]
+    done = [s["done_until"] for s in series if s["done_until"]]
+    covered = [
+        row
+        for row in sqlite_rows(reference)
+        if any(
+            s["app_id"] == row[0] and s["metric"] == row[1] and s["done_until"] is not None
+            and row[2] < s["done_until"]
+            for s in series
+        )
+    ]  # fmt: skip
+    return done, covered
+
+
+def chunks_left(done: list[str]) -> int:
+    """How many of ``JOB``'s chunks (9 series) the ``done_until`` marks ``done`` do not cover."""
     from scout_async._series.planner import plan_range
 
     ends = [c.owned_end for c in plan_range(JOB["start"], JOB["end"], JOB["resolution"])]
     durable = sum(1 for mark in done for end in ends if iso(end) <= mark)
-    assert fetched == 9 * len(ends) - durable
+    return 9 * len(ends) - durable
 
 
 def _plan_of(url: str) -> Any:

@@ -20,17 +20,17 @@ import anyio
 import anyio.to_thread
 import pytest
 
-from scout_async._bulk.checkpoint import SinkCheckpoints
 from scout_async.sinks import PostgresSink, SinkError, SqliteSink
 from scout_async.testing import Fault
 from tests.pg_server import PASSWORD, PostgresServer, pg_server, pg_url, query, rows
 from tests.sinks.test_postgres import (
     JOB,
-    _plan_of,
+    checkpointed,
     chunk,
+    chunks_left,
     client_of,
+    commit_three_then_stage,
     data_requests,
-    iso,
     no_secret,
     rows_of,
     simulator,
@@ -152,11 +152,7 @@ async def test_a_call_to_a_hung_server_is_cancelled_at_once_and_commits_nothing(
     pg_url: str, operation: str
 ) -> None:
     sink = Watched(pg_url)
-    await sink.open()
-    await sink.write(101, "apdex", chunk(0, 3))
-    await sink.flush_checkpoint("job", {"done": 3})
-    await sink.write(101, "apdex", chunk(3, 3, base=9.0))
-    await sink.write(101, "apdex", chunk(0, 2, base=9.0))  # would update committed rows
+    await commit_three_then_stage(sink)
     calls: dict[str, Callable[[], Awaitable[object]]] = {
         "write": lambda: sink.write(101, "apdex", chunk(6, 3)),
         "flush_checkpoint": lambda: sink.flush_checkpoint("job", {"done": 6}),
@@ -293,33 +289,15 @@ async def test_a_backfill_cancelled_at_a_hung_database_stops_at_once_and_resumes
             assert server.pid is not None  # it did hang
             assert took < PROMPT
         # The database holds exactly what its checkpoint covers...
-        document = await PostgresSink(pg_url).read_checkpoint(SinkCheckpoints.job(_plan_of(pg_url)))
-        assert document is not None
-        done = [s["done_until"] for s in document["series"] if s["done_until"]]
-        held = rows(pg_url)
-        covered = [
-            row
-            for row in sqlite_rows(tmp_path / "ref.db")
-            if any(
-                s["app_id"] == row[0]
-                and s["metric"] == row[1]
-                and s["done_until"] is not None
-                and row[2] < s["done_until"]
-                for s in document["series"]
-            )
-        ]
-        assert held == covered
+        done, covered = await checkpointed(pg_url, tmp_path / "ref.db")
+        assert rows(pg_url) == covered
         # ...and the job run again fetches exactly the rest: every row, none twice.
         before = data_requests(sim)
         result = await client.backfill(**JOB, sink=pg_url)
         assert result.ok
         fetched = data_requests(sim) - before
     assert rows(pg_url) == sqlite_rows(tmp_path / "ref.db")
-    from scout_async._series.planner import plan_range
-
-    ends = [c.owned_end for c in plan_range(JOB["start"], JOB["end"], JOB["resolution"])]
-    durable = sum(1 for mark in done for end in ends if iso(end) <= mark)
-    assert fetched == 9 * len(ends) - durable
+    assert fetched == chunks_left(done)
 
 
 class SlowFor101(PostgresSink):
