@@ -64,7 +64,7 @@ except ImportError as exc:  # the one-line hint
         "(or pip install dlt)"
     ) from exc
 
-__all__ = ["scout_source"]
+__all__ = ["Backend", "ClientFactory", "scout_source"]
 
 #: The resource state of ``metric_points``: ``{"resolution": "1m", "watermarks": {...}}``.
 _WATERMARKS = "watermarks"
